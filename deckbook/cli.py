@@ -1,0 +1,149 @@
+"""Command line: the only module that prints. main(argv) -> exit status (0 ok, 1 content, 2 usage)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+
+from deckbook import pipeline
+from deckbook.model import Level
+from deckbook.problems import Severity, count
+from deckbook.renderers import RENDERERS
+from deckbook.renderers.base import PAPERS, DeckFilter, Options
+
+COMMANDS = ("check", "lock")
+EPILOG = """\
+commands:
+  (none)            build every output: the Anki decks, the PDF handbooks and flashcards, the EPUB
+  anki pdf epub     build only these outputs
+  check             validate the source and report every problem; writes nothing
+  lock              refresh the ledger (source/deckbook.lock) without building anything
+
+examples:
+  uv run build.py                               everything, into output/
+  uv run build.py check --strict --locked       what CI runs
+  uv run build.py anki --level advanced --level expert
+  uv run build.py pdf --paper letter
+
+exit status: 0 success, 1 problems in the source (nothing written), 2 bad command line.
+Problems are printed as path:line: error|warning: message, every one of them in one run.
+"""
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="build.py",
+        description="Turn one question bank (YAML + Markdown in source/) into Anki decks, a PDF handbook and an EPUB.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("what", nargs="*", metavar="COMMAND|TARGET", help="check, lock, or outputs to build: " + ", ".join(RENDERERS))
+    p.add_argument("--source", type=Path, default=Path("source"), help="the bank's folder (default: source)")
+    p.add_argument("--out", type=Path, default=Path("output"), help="where outputs go (default: output)")
+    p.add_argument("--paper", choices=PAPERS, action="append", help="PDF paper size; repeat for both (default: a4 and letter)")
+    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    p.add_argument("--locked", action="store_true", help="with check: fail when the ledger is out of date")
+    deck = p.add_argument_group("focused Anki deck (same notes and GUIDs as the full deck)")
+    deck.add_argument("--level", action="append", default=[], choices=[lv.value for lv in Level], help="only questions of this level (repeatable)")
+    deck.add_argument("--chapter", action="append", default=[], metavar="ID", help="only questions of this chapter (repeatable)")
+    deck.add_argument("--tag", action="append", default=[], metavar="TAG", help="only questions with this tag (repeatable)")
+    deck.add_argument("--no-level-decks", action="store_true", help="do not also write one deck per level")
+    p.add_argument("--card-offset", metavar="X,Y", default="0,0", help="flashcard backs: shift in mm for duplex printers that misalign (e.g. 1.5,-1)")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    out = Console(highlight=False, soft_wrap=True)
+    usage = _usage_error(args)
+    if usage:
+        parser().print_usage(sys.stderr)
+        err.print(f"build.py: error: {usage}", markup=False)
+        return 2
+    command = args.what[0] if args.what and args.what[0] in COMMANDS else None
+    if command == "check":
+        outcome = pipeline.check(args.source, strict=args.strict, locked=args.locked)
+        _report(err, outcome.problems, "check", outcome.ok)
+        if outcome.ok and not args.quiet:
+            out.print(f"{args.source}: ok", markup=False)
+        return 0 if outcome.ok else 1
+    targets = list(dict.fromkeys(args.what)) or list(RENDERERS)
+    options = Options(
+        papers=tuple(dict.fromkeys(args.paper)) if args.paper else PAPERS,
+        deck_filter=DeckFilter(tuple(args.level), tuple(args.chapter), tuple(args.tag)),
+        level_decks=not args.no_level_decks,
+        flashcard_offset_mm=_offset(args.card_offset) or (0.0, 0.0),
+    )
+    start = time.perf_counter()
+    with out.status("building…") if not args.quiet and out.is_terminal else _Null() as status:
+
+        def progress(target: str) -> None:
+            if status is not None:
+                status.update(f"rendering {target}…")
+
+        outcome = pipeline.build(args.source, args.out, targets, options, strict=args.strict, lock_only=command == "lock", progress=progress)
+    _report(err, outcome.problems, "build", outcome.ok)
+    if not outcome.ok:
+        return 1
+    if not args.quiet:
+        if outcome.ledger_note:
+            out.print(outcome.ledger_note, markup=False)
+        for w in outcome.written:
+            out.print(f"wrote {w.path}  {_size(w.size)}  {w.seconds:.1f} s  ({w.target})", markup=False)
+        if command != "lock":
+            out.print(f"done in {time.perf_counter() - start:.1f} s", markup=False)
+    return 0
+
+
+class _Null:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _usage_error(args: argparse.Namespace) -> str | None:
+    what = list(args.what)
+    commands = [w for w in what if w in COMMANDS]
+    unknown = [w for w in what if w not in COMMANDS and w not in RENDERERS]
+    if unknown:
+        return f"unknown command or target '{unknown[0]}' (choose from {', '.join(COMMANDS + tuple(RENDERERS))})"
+    if commands and len(what) > 1:
+        return f"'{commands[0]}' takes no targets"
+    if args.locked and commands != ["check"]:
+        return "--locked only applies to check"
+    if _offset(args.card_offset) is None:
+        return f"--card-offset expects two numbers in mm like 1.5,-1; got '{args.card_offset}'"
+    return None
+
+
+def _offset(text: str) -> tuple[float, float] | None:
+    try:
+        x, y = (float(v) for v in text.split(","))
+    except ValueError:
+        return None
+    return (x, y) if abs(x) <= 20 and abs(y) <= 20 else None
+
+
+def _report(console: Console, problems: list, what: str, ok: bool) -> None:  # type: ignore[type-arg]
+    for p in problems:
+        style = "bold red" if p.severity is Severity.ERROR else "yellow"
+        console.print(str(p), style=style, markup=False)
+    errors, warnings = count(problems)
+    if not ok:
+        tail = " — nothing was written" if what == "build" else ""
+        console.print(f"{what} failed: {errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}{tail}", markup=False)
+    elif warnings:
+        console.print(f"{warnings} warning{'s' * (warnings != 1)}", markup=False)
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.0f} kB"

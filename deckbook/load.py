@@ -1,0 +1,280 @@
+"""source/ → Bank: read every file, check its structure, keep file:line for every node.
+
+The loader never stops at the first problem: each file is read and schema-checked on its own, and
+whatever is well-formed becomes part of the `Bank`, so one run reports everything. Semantic rules
+that need the whole bank (references, uniqueness across files, Markdown) live in `validate.py`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from deckbook import schemacheck
+from deckbook.model import Bank, Book, Chapter, Kind, Level, Location, Question, Service, Status, Term
+from deckbook.problems import Problem, error, warning
+from deckbook.yamlio import Lines, read_yaml
+
+CHAPTER_DIR = "chapters"
+MEDIA_DIR = "media"
+
+
+@dataclass
+class SourceIndex:
+    """Where each Markdown field's text starts, keyed by (owner id, key); for precise lint lines."""
+
+    lines: dict[tuple[str, str], tuple[Lines, tuple[str | int, ...]]] = field(default_factory=dict)
+    known_ids: set[str] = field(default_factory=set)  # every id written anywhere, even in broken items
+    chapter_files: dict[str, Location] = field(default_factory=dict)
+
+    def text_loc(self, owner: str, key: str, offset: int = 0) -> Location | None:
+        entry = self.lines.get((owner, key))
+        return None if entry is None else entry[0].text_loc(entry[1], offset)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What the loader found: the bank (None if book.yaml is unusable), problems, and the index."""
+
+    bank: Bank | None
+    problems: list[Problem]
+    index: SourceIndex
+
+
+class _Reader:
+    """Reads files under one source root, refusing anything that resolves outside it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.real_root = root.resolve()
+        self.problems: list[Problem] = []
+
+    def display(self, path: Path) -> str:
+        return os.path.normpath(str(path))
+
+    def inside(self, path: Path) -> bool:
+        try:
+            path.resolve().relative_to(self.real_root)
+        except (ValueError, OSError, RuntimeError):
+            return False
+        return True
+
+    def read(self, path: Path, kind: str) -> tuple[Any, Lines]:
+        shown = self.display(path)
+        if not self.inside(path):
+            self.problems.append(error(Location(shown), "is a link to a file outside the source folder; refusing to read it"))
+            return None, Lines(shown)
+        if not path.is_file():
+            self.problems.append(error(Location(shown), "is not a regular file"))
+            return None, Lines(shown)
+        doc, problems = read_yaml(path, shown)
+        self.problems.extend(problems)
+        if doc.data is None:
+            return None, doc.lines
+        if not isinstance(doc.data, dict):
+            found = "a list" if isinstance(doc.data, list) else "a single value"
+            self.problems.append(error(Location(shown, 1), f"file must be a mapping of keys, not {found}"))
+            return None, doc.lines
+        structural = schemacheck.check(kind, doc.data, doc.lines)
+        self.problems.extend(structural)
+        return doc.data, doc.lines
+
+
+def load_bank(source: Path) -> Loaded:
+    """Load everything under `source`; see the module docstring for the contract."""
+    reader = _Reader(source)
+    index = SourceIndex()
+    if not source.is_dir():
+        return Loaded(None, [error(Location(reader.display(source)), "source folder not found")], index)
+
+    book_data, book_lines = _read_optional(reader, source / "book.yaml", "book", required=True)
+    services = _services(reader, source, index)
+    terms = _terms(reader, source, index)
+    book = _book(book_data, book_lines, index) if _ok(book_data, reader, book_lines) else None
+    order = list(book.chapter_ids) if book else []
+    chapters = _chapters(reader, source, order, book_lines, index)
+    if book is None:
+        return Loaded(None, reader.problems, index)
+    media = tuple(sorted(p for p in (source / MEDIA_DIR).glob("*") if p.is_file())) if (source / MEDIA_DIR).is_dir() else ()
+    bank = Bank(book, tuple(chapters), tuple(terms), tuple(services), source, media)
+    return Loaded(bank, reader.problems, index)
+
+
+def _ok(data: Any, reader: _Reader, lines: Lines) -> bool:
+    """True when `data` came through with no structural error in its own file."""
+    return data is not None and not any(p.loc.path == lines.display for p in reader.problems)
+
+
+def _read_optional(reader: _Reader, path: Path, kind: str, *, required: bool = False) -> tuple[Any, Lines]:
+    if not path.exists() and not path.is_symlink():
+        if required:
+            reader.problems.append(error(Location(reader.display(path)), "file not found; every bank needs a book.yaml"))
+        return None, Lines(reader.display(path))
+    return reader.read(path, kind)
+
+
+def _book(data: dict[str, Any], lines: Lines, index: SourceIndex) -> Book:
+    index.lines[("book", "description")] = (lines, ("description",))
+    return Book(
+        title=data["title"],
+        subtitle=data.get("subtitle"),
+        author=data["author"],
+        version=data["version"],
+        language=data["language"],
+        deck=data["deck"],
+        namespace=data["namespace"],
+        description_md=data.get("description"),
+        chapter_ids=tuple(data["chapters"]),
+        loc=Location(lines.display, 1),
+    )
+
+
+def _services(reader: _Reader, source: Path, index: SourceIndex) -> list[Service]:
+    data, lines = _read_optional(reader, source / "services.yaml", "services")
+    out = []
+    for i, item in enumerate(_items(data, "services")):
+        if not _item_ok(item, ("id", "name", "category", "status"), index):
+            continue
+        out.append(
+            Service(
+                id=item["id"],
+                name=item["name"],
+                full_name=item.get("full_name"),
+                aliases=tuple(item.get("aliases") or ()),
+                category=item["category"],
+                status=Status(item["status"]) if item["status"] in {s.value for s in Status} else Status.ACTIVE,
+                note=item.get("note"),
+                loc=lines.loc(("services", i)),
+            )
+        )
+    return out
+
+
+def _terms(reader: _Reader, source: Path, index: SourceIndex) -> list[Term]:
+    data, lines = _read_optional(reader, source / "glossary.yaml", "glossary")
+    out = []
+    for i, item in enumerate(_items(data, "terms")):
+        if not _item_ok(item, ("id", "term", "definition"), index):
+            continue
+        index.lines[(item["id"], "definition")] = (lines, ("terms", i, "definition"))
+        out.append(
+            Term(
+                id=item["id"],
+                term=item["term"],
+                definition_md=item["definition"],
+                see=_strs(item.get("see")),
+                origin=_strs(item.get("origin")),
+                loc=lines.loc(("terms", i)),
+            )
+        )
+    return out
+
+
+def _chapters(reader: _Reader, source: Path, order: list[str], book_lines: Lines, index: SourceIndex) -> list[Chapter]:
+    folder = source / CHAPTER_DIR
+    present: dict[str, Path] = {}
+    if folder.is_dir():
+        for path in sorted(folder.iterdir()):
+            if path.name.startswith("."):
+                continue
+            if path.suffix != ".yaml":
+                reader.problems.append(warning(Location(reader.display(path)), "ignored: chapter files end in .yaml"))
+                continue
+            present[path.stem] = path
+            index.chapter_files[path.stem] = Location(reader.display(path))
+    seen: dict[str, int] = {}
+    for i, chapter_id in enumerate(order):
+        loc = book_lines.loc(("chapters", i))
+        if chapter_id in seen:
+            reader.problems.append(error(loc, f"chapter '{chapter_id}' is listed twice (first as number {seen[chapter_id]})"))
+        elif chapter_id not in present:
+            reader.problems.append(error(loc, f"chapter '{chapter_id}' is listed but {CHAPTER_DIR}/{chapter_id}.yaml does not exist"))
+        seen.setdefault(chapter_id, i + 1)
+    for stem, path in present.items():
+        if stem not in seen and order:
+            reader.problems.append(
+                error(Location(reader.display(path)), f"chapter file is not listed in book.yaml 'chapters'; add '{stem}' there or remove the file")
+            )
+    chapters = []
+    for number, chapter_id in enumerate(dict.fromkeys(order), start=1):
+        if chapter_id in present:
+            chapter = _chapter(reader, present[chapter_id], chapter_id, number, index)
+            if chapter is not None:
+                chapters.append(chapter)
+    if not order:  # book.yaml unusable: still check every chapter file so one run shows everything
+        for stem, path in present.items():
+            _chapter(reader, path, stem, 0, index)
+    return chapters
+
+
+def _chapter(reader: _Reader, path: Path, chapter_id: str, number: int, index: SourceIndex) -> Chapter | None:
+    data, lines = reader.read(path, "chapter")
+    if data is None:
+        return None
+    if isinstance(data.get("id"), str) and data["id"] != chapter_id:
+        reader.problems.append(error(lines.loc(("id",)), f"chapter id '{data['id']}' must equal the file name '{chapter_id}'"))
+    index.lines[(f"chapter:{chapter_id}", "intro")] = (lines, ("intro",))
+    questions = []
+    for i, item in enumerate(_items(data, "questions")):
+        if not _item_ok(item, ("id", "question", "answer", "level", "kind"), index):
+            continue
+        if item["level"] not in {lv.value for lv in Level} or item["kind"] not in {k.value for k in Kind}:
+            continue
+        for key in ("question", "answer", "explanation", "cloze"):
+            index.lines[(item["id"], key)] = (lines, ("questions", i, key))
+        questions.append(
+            Question(
+                id=item["id"],
+                chapter_id=chapter_id,
+                section=f"{number}.{len(questions) + 1}",
+                question_md=item["question"],
+                answer_md=item["answer"],
+                explanation_md=item.get("explanation"),
+                level=Level(item["level"]),
+                kind=Kind(item["kind"]),
+                services=_strs(item.get("services")),
+                tags=_strs(item.get("tags")),
+                cloze_md=item.get("cloze"),
+                see=_strs(item.get("see")),
+                origin=_strs(item.get("origin")),
+                loc=lines.loc(("questions", i)),
+            )
+        )
+    if not all(isinstance(data.get(k), str) for k in ("title", "reviewed")):
+        return None
+    return Chapter(
+        id=chapter_id,
+        number=number,
+        title=data["title"],
+        reviewed=data["reviewed"],
+        intro_md=data.get("intro") if isinstance(data.get("intro"), str) else None,
+        questions=tuple(questions),
+        loc=Location(lines.display, 1),
+    )
+
+
+def _items(data: Any, key: str) -> list[Any]:
+    value = data.get(key) if isinstance(data, dict) else None
+    return value if isinstance(value, list) else []
+
+
+def _item_ok(item: Any, required: tuple[str, ...], index: SourceIndex) -> bool:
+    """An item becomes part of the model only if its required keys have the right shape."""
+    if not isinstance(item, dict):
+        return False
+    if isinstance(item.get("id"), str):
+        index.known_ids.add(item["id"])
+    return all(isinstance(item.get(k), str) and item[k].strip() for k in required) and _lists_ok(item)
+
+
+def _lists_ok(item: dict[str, Any]) -> bool:
+    return all(
+        item.get(k) is None or (isinstance(item[k], list) and all(isinstance(v, str) for v in item[k]))
+        for k in ("services", "tags", "see", "origin", "aliases")
+    )
+
+
+def _strs(value: Any) -> tuple[str, ...]:
+    return tuple(value) if isinstance(value, list) else ()

@@ -1,0 +1,209 @@
+"""The one Markdown configuration: CommonMark + GFM tables, no HTML, code highlighted by Pygments.
+
+Two parsers share the same rules: `render()` turns Markdown into XHTML-safe HTML for every output
+(deck, book, e-book), with raw HTML disabled so it comes out escaped; `lint()` parses with HTML
+*enabled* only to find and report it (and headings, links, images) before anything is rendered.
+Link and image targets are allow-listed in both, so hostile input cannot reach an output even if
+validation were skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from pygments import highlight as pygments_highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+
+MEDIA_PREFIX = "media/"  # Markdown refers to images as media/<file>; renderers rewrite the prefix
+IMAGE_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif"}
+_SAFE_LINK = re.compile(r"^(https://|mailto:)", re.IGNORECASE)
+_FORMATTER = HtmlFormatter(nowrap=True)
+_ALIGN = re.compile(r"^text-align:(left|right|center)$")
+
+
+def link_allowed(url: str) -> bool:
+    """Links may only leave the book for https: pages or mail."""
+    return bool(_SAFE_LINK.match(url.strip()))
+
+
+def image_allowed(src: str) -> bool:
+    """Images must be files directly under media/, of a type every reader displays."""
+    if not src.startswith(MEDIA_PREFIX):
+        return False
+    name = src[len(MEDIA_PREFIX) :]
+    return bool(name) and "/" not in name and "\\" not in name and not name.startswith(".") and _suffix(name) in IMAGE_TYPES
+
+
+def _suffix(name: str) -> str:
+    dot = name.rfind(".")
+    return name[dot:].lower() if dot > 0 else ""
+
+
+def _highlight(code: str, lang: str, _attrs: str) -> str:
+    """Fenced code → Pygments spans with short CSS classes; same look in every output."""
+    lexer = language_lexer(lang)
+    if lexer is None:
+        return ""  # markdown-it escapes it and wraps it itself
+    body = pygments_highlight(code, lexer, _FORMATTER)
+    name = lang.split()[0].lower()
+    return f'<pre class="highlight"><code class="language-{name}">{body}</code></pre>\n'
+
+
+@cache
+def language_lexer(lang: str) -> Any:
+    name = (lang or "").split()[0].lower() if lang and lang.strip() else ""
+    if not name:
+        return None
+    try:
+        return get_lexer_by_name(name, stripnl=False, ensurenl=False)
+    except ClassNotFound:
+        return None
+
+
+def _tables_without_inline_style(state: Any) -> None:
+    """GFM alignment arrives as style="text-align:…"; e-readers want classes, not inline styles."""
+    for token in state.tokens:
+        if token.type in ("th_open", "td_open"):
+            style = token.attrGet("style")
+            if style is not None:
+                match = _ALIGN.match(str(style))
+                token.attrs.pop("style", None)
+                if match:
+                    token.attrSet("class", f"align-{match.group(1)}")
+
+
+def _make(html: bool) -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": html, "xhtmlOut": True, "highlight": _highlight, "maxNesting": 20})
+    md.enable(["table", "strikethrough"])
+    md.core.ruler.push("tables_without_inline_style", _tables_without_inline_style)
+    md.validateLink = lambda url: link_allowed(url) or image_allowed(url)  # type: ignore[method-assign]
+    return md
+
+
+_RENDER = _make(html=False)
+_LINT = _make(html=True)
+_LINT.validateLink = lambda url: True  # type: ignore[method-assign]  # see everything, judge in lint()
+
+
+def render(text: str) -> str:
+    """Block Markdown → HTML (well-formed XHTML fragments)."""
+    return _RENDER.render(text)
+
+
+def render_inline(text: str) -> str:
+    """One line of inline Markdown → HTML without a <p> wrapper (question fronts, titles)."""
+    return _RENDER.renderInline(text)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something lint() found: the 0-based line inside the text and what is wrong."""
+
+    line: int
+    message: str
+    is_error: bool = True
+
+
+def lint(text: str, *, inline: bool = False) -> list[Finding]:
+    """Report raw HTML, headings, disallowed links and images, and untagged code in `text`."""
+    findings: list[Finding] = []
+    tokens = _LINT.parse(text)
+    for token, line in _walk(tokens):
+        findings.extend(_check_token(token, line))
+    if inline:
+        blocks = [t for t in tokens if t.nesting == 1 and t.level == 0]
+        if len(blocks) > 1 or any(t.type != "paragraph_open" for t in blocks):
+            findings.append(Finding(0, "must be one line of inline Markdown (no lists, code blocks or paragraphs)"))
+    return findings
+
+
+def _walk(tokens: list[Token]) -> Iterator[tuple[Token, int]]:
+    line = 0
+    for token in tokens:
+        if token.map:
+            line = token.map[0]
+        yield token, line
+        for child in token.children or []:
+            yield child, line
+
+
+def _check_token(token: Token, line: int) -> list[Finding]:
+    kind = token.type
+    if kind in ("html_block", "html_inline"):
+        tag = token.content.strip().splitlines()[0][:40] if token.content.strip() else "html"
+        return [Finding(line, f"raw HTML is not allowed ({tag}); write Markdown instead")]
+    if kind == "heading_open":
+        return [Finding(line, "headings are not allowed here; use a bold lead-in or a list")]
+    if kind == "link_open":
+        href = str(token.attrGet("href") or "")
+        if not link_allowed(href):
+            return [Finding(line, f"link target '{_clip(href)}' is not allowed; use an https: or mailto: link")]
+    if kind == "image":
+        src = str(token.attrGet("src") or "")
+        findings = []
+        if not image_allowed(src):
+            findings.append(
+                Finding(line, f"image '{_clip(src)}' must be a .svg, .png, .jpg or .gif file directly in source/media/, written as media/<file>")
+            )
+        if not token.content.strip():
+            findings.append(Finding(line, f"image '{_clip(src)}' has no alt text; describe it in ![…]"))
+        return findings
+    if kind == "fence":
+        lang = token.info.strip()
+        if not lang:
+            return [Finding(line, "fenced code block has no language; write ```json, ```bash, ```text…", is_error=False)]
+        if language_lexer(lang) is None:
+            return [Finding(line, f"code language '{lang.split()[0]}' is unknown to Pygments; it will not be highlighted", is_error=False)]
+    if kind == "code_block":
+        return [Finding(line, "indented code block; use a fenced block with a language", is_error=False)]
+    return []
+
+
+def images(text: str) -> list[str]:
+    """The media/ file names that `text` shows, in order."""
+    return [
+        str(t.attrGet("src"))[len(MEDIA_PREFIX) :]
+        for t, _ in _walk(_RENDER.parse(text))
+        if t.type == "image" and image_allowed(str(t.attrGet("src") or ""))
+    ]
+
+
+def plain_words(text: str) -> tuple[int, int]:
+    """(words outside code, top-level list items) — the measures of a card-sized answer."""
+    words = items = 0
+    for token, _ in _walk(_RENDER.parse(text)):
+        if token.type == "text":
+            words += len(token.content.split())
+        elif token.type == "list_item_open" and token.level <= 1:
+            items += 1
+    return words, items
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def pygments_css(selectors: list[str], style: str) -> str:
+    """Class-based CSS for highlighted code under `selectors`, in the given Pygments style.
+
+    Only token colours are kept: Pygments' global rules (``pre { line-height }``, line-number
+    cells), its block background and its comments would fight each output's own stylesheet
+    (and ``--`` inside a CSS comment breaks some e-readers).
+    """
+    out = []
+    for rule in HtmlFormatter(style=style).get_style_defs(selectors).splitlines():
+        rule = re.sub(r"\s*/\*.*?\*/", "", rule).strip()
+        if not rule or rule.startswith(("pre ", "td.linenos", "span.linenos")) or ".hll" in rule:
+            continue
+        rule = re.sub(r"background(-color)?:[^;}]*;?\s*", "", rule)
+        if not re.search(r"\{\s*\}", rule):
+            out.append(re.sub(r"\s+", " ", rule))
+    return "\n".join(out) + "\n"

@@ -1,0 +1,229 @@
+"""load → validate → (ledger) → render → commit: the whole build, without any printing.
+
+The order is never interleaved. Nothing is written unless the bank has no errors (and, with
+`strict`, no warnings). Renderers write into a staging folder beside the output; only when
+every one of them has succeeded are the files moved into place (one atomic rename each) and the
+ledger refreshed, so a failing or interrupted build leaves the previous good outputs intact.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from deckbook import ledger as ledger_mod
+from deckbook.load import SourceIndex, load_bank
+from deckbook.model import Bank, Location
+from deckbook.problems import Problem, Severity, error, sort_key, warning
+from deckbook.rendered import render_bank
+from deckbook.renderers import RENDERERS
+from deckbook.renderers.anki import ledger_contents
+from deckbook.renderers.base import BuildInfo, Options, RenderContext
+from deckbook.templating import make_env
+from deckbook.validate import validate_bank
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Written:
+    path: Path
+    size: int
+    seconds: float
+    target: str
+
+
+@dataclass
+class Outcome:
+    """What a check or build found and did. `ok` is False when nothing was (or would be) written."""
+
+    problems: list[Problem] = field(default_factory=list)
+    written: list[Written] = field(default_factory=list)
+    ledger_note: str | None = None
+    ok: bool = True
+
+
+@dataclass(frozen=True)
+class Checked:
+    bank: Bank | None
+    index: SourceIndex
+    problems: list[Problem]
+
+
+def check_source(source: Path) -> Checked:
+    """Load and validate; every problem, sorted."""
+    loaded = load_bank(source)
+    problems = list(loaded.problems)
+    if loaded.bank is not None:
+        problems += validate_bank(loaded.bank, loaded.index)
+    problems = sorted(set(problems), key=sort_key)
+    return Checked(loaded.bank, loaded.index, problems)
+
+
+def _blocking(problems: Sequence[Problem], strict: bool) -> bool:
+    return any(p.severity is Severity.ERROR or strict for p in problems)
+
+
+def check(source: Path, *, strict: bool = False, locked: bool = False) -> Outcome:
+    """`build.py check`: report problems; with `locked`, a stale ledger is an error too."""
+    checked = check_source(source)
+    problems = list(checked.problems)
+    if checked.bank is not None and not any(p.severity is Severity.ERROR for p in problems):
+        problems += _ledger_problems(checked.bank, locked)
+    return Outcome(problems=problems, ok=not _blocking(problems, strict))
+
+
+def _ledger_path(source: Path) -> tuple[Path, str]:
+    path = source / ledger_mod.LEDGER_NAME
+    return path, os.path.normpath(str(path))
+
+
+def _ledger_problems(bank: Bank, locked: bool) -> list[Problem]:
+    path, shown = _ledger_path(bank.source_dir)
+    current, problems = ledger_mod.read(path, shown)
+    if current is None:
+        return problems
+    env = make_env()
+    changes = ledger_mod.compare(current, ledger_contents(bank, render_bank(bank), env))
+    loc = Location(shown)
+    out: list[Problem] = [
+        error(_where(bank, key), f"id '{key}' was removed from an earlier release; ids are never reused — choose a new id")
+        for key in changes.reused
+    ]
+    out += [
+        warning(loc, f"'{key}' was published before and is no longer in the source; the next build records it as retired")
+        for key in changes.removed
+    ]
+    if locked and changes.stale:
+        what = _describe(changes)
+        out.append(error(loc, f"ledger is stale ({what}); run `uv run build.py lock` and commit {ledger_mod.LEDGER_NAME}"))
+    return out
+
+
+def _where(bank: Bank, key: str) -> Location:
+    base = key.split("::")[0]
+    if base in bank.question_by_id:
+        return bank.question_by_id[base].loc
+    if base in bank.term_by_id:
+        return bank.term_by_id[base].loc
+    return bank.book.loc
+
+
+def _describe(changes: ledger_mod.Changes) -> str:
+    parts = []
+    for label, keys in (("new", changes.new), ("changed", changes.changed), ("removed", changes.removed)):
+        if keys:
+            shown = ", ".join(keys[:3]) + (", …" if len(keys) > 3 else "")
+            parts.append(f"{len(keys)} {label}: {shown}")
+    return "; ".join(parts)
+
+
+def build(
+    source: Path,
+    out: Path,
+    targets: Sequence[str],
+    options: Options,
+    *,
+    strict: bool = False,
+    lock_only: bool = False,
+    progress: Callable[[str], None] = lambda _msg: None,
+) -> Outcome:
+    """Validate, refresh the ledger, render `targets` and move the results into `out`."""
+    checked = check_source(source)
+    outcome = Outcome(problems=list(checked.problems))
+    bank = checked.bank
+    if bank is None or _blocking(outcome.problems, strict):
+        outcome.ok = False
+        return outcome
+    path, shown = _ledger_path(source)
+    current, problems = ledger_mod.read(path, shown)
+    outcome.problems += problems
+    if current is None:
+        outcome.ok = False
+        return outcome
+    html = render_bank(bank)
+    env = make_env()
+    contents = ledger_contents(bank, html, env)
+    changes = ledger_mod.compare(current, contents)
+    if changes.reused:
+        outcome.problems += [p for p in _ledger_problems(bank, False) if p.severity is Severity.ERROR]
+        outcome.ok = False
+        return outcome
+    fresh = ledger_mod.refresh(current, contents, ledger_mod.now()) if changes.stale else current
+    if changes.stale:
+        outcome.ledger_note = f"updated {shown} ({_describe(changes)})"
+    if not lock_only:
+        base = RenderContext(bank, html, env, out, fresh, build_info(bank, fresh), options)
+        outcome.written = _render_all(base, targets, progress)
+    if changes.stale:
+        write_atomic(path, ledger_mod.dumps(fresh).encode("utf-8"))
+    return outcome
+
+
+def _render_all(base: RenderContext, targets: Sequence[str], progress: Callable[[str], None]) -> list[Written]:
+    """Render into a staging folder inside `base.out_dir`; move files into place only if all succeed."""
+    out = base.out_dir
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".deckbook-staging-", dir=out))
+    try:
+        staged: list[tuple[Path, float, str]] = []
+        for target in targets:
+            progress(target)
+            start = time.perf_counter()
+            files = RENDERERS[target]().render(dataclasses.replace(base, out_dir=staging))
+            seconds = time.perf_counter() - start
+            staged += [(f, seconds / max(len(files), 1), target) for f in files]
+        written = []
+        for f, seconds, target in staged:
+            final = out / f.relative_to(staging)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(f, final)
+            written.append(Written(final, final.stat().st_size, seconds, target))
+        return written
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def build_info(bank: Bank, fresh: ledger_mod.Ledger) -> BuildInfo:
+    """Dates and revision printed in outputs: from SOURCE_DATE_EPOCH or the ledger, never the clock."""
+    epoch_env = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    epoch = int(epoch_env) if epoch_env.isdigit() else (fresh.newest or 315532800)
+    return BuildInfo(epoch=epoch, date=time.strftime("%Y-%m-%d", time.gmtime(epoch)), revision=source_revision(bank.source_dir))
+
+
+def source_revision(source: Path) -> str:
+    """The git commit of the source folder (with +dirty when it has uncommitted edits)."""
+    forced = os.environ.get("DECKBOOK_REVISION")
+    if forced:
+        return forced
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(source), "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(source), "status", "--porcelain", "--", "."], capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unversioned"
+    return f"{head}+dirty" if dirty else head
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write beside the target and rename over it: readers see the old file or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,232 @@
+"""Anki notes and note types as plain data: what each note contains, and the note types' schema.
+
+Kept apart from packaging so the ledger can hash exactly what a note will contain (fields and
+tags) without building a package, and so tests can read the notes without unzipping anything.
+
+Identity rules (see ../shared/design/anki.md):
+- a note's GUID is ``guid_for(namespace, id)`` (cloze notes add "cloze"), never a hash of fields;
+- note type ids derive from the namespace and a fixed key, and every field and template carries
+  a hard-coded ``id``: fields may be renamed or appended (never removed or reordered) and Anki
+  still updates notes in place instead of forking a "Name+" note type.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import genanki
+import jinja2
+from markupsafe import Markup
+
+from deckbook.markup import MEDIA_PREFIX
+from deckbook.model import Bank, Question
+from deckbook.rendered import BankHtml
+
+TEMPLATES = Path("anki")
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    name: str
+    id: int  # hard-coded forever; a rename keeps the id
+
+
+@dataclass(frozen=True)
+class TemplateDef:
+    name: str
+    front: str  # file under templates/anki/
+    back: str
+    id: int
+
+
+@dataclass(frozen=True)
+class NoteTypeDef:
+    key: str  # "qa" | "cloze" | "term": with the namespace, gives the note type id
+    title: str  # shown in Anki as "<deck> · <title>"
+    fields: tuple[FieldDef, ...]
+    templates: tuple[TemplateDef, ...]
+    cloze: bool = False
+    sort_field: int = 0
+
+
+QA = NoteTypeDef(
+    "qa",
+    "Q&A",
+    (
+        FieldDef("Id", 3187004409921163),
+        FieldDef("Question", 1437616744391925),
+        FieldDef("Answer", 2848217096541830),
+        FieldDef("Explanation", 4227381902216545),
+        FieldDef("Section", 1269712353398176),
+        FieldDef("Chapter", 3663020112473513),
+        FieldDef("Level", 2057338446880251),
+        FieldDef("Kind", 1753305939963342),
+        FieldDef("Services", 4087925520918839),
+        FieldDef("SeeAlso", 1182410717309431),
+        FieldDef("Reviewed", 2921566617011079),
+    ),
+    (TemplateDef("Question → answer", "qa.front.html", "qa.back.html", 3931087815230047),),
+    sort_field=1,
+)
+CLOZE = NoteTypeDef(
+    "cloze",
+    "Cloze",
+    (
+        FieldDef("Id", 1532772290460311),
+        FieldDef("Text", 2716412858402329),
+        FieldDef("Question", 4457640286370905),
+        FieldDef("Extra", 3046981577613251),
+        FieldDef("Section", 1931196337003571),
+        FieldDef("Chapter", 2510633364981767),
+        FieldDef("Level", 3379962104719889),
+        FieldDef("Reviewed", 1109742658305011),
+    ),
+    (TemplateDef("Cloze", "cloze.front.html", "cloze.back.html", 2623372963862317),),
+    cloze=True,
+    sort_field=1,
+)
+TERM = NoteTypeDef(
+    "term",
+    "Term",
+    (
+        FieldDef("Id", 4403823372440887),
+        FieldDef("Term", 1657745118813461),
+        FieldDef("Definition", 3499113733113327),
+        FieldDef("SeeAlso", 2315106458939571),
+    ),
+    (
+        TemplateDef("Term → definition", "term.front.html", "term.back.html", 1876931650178597),
+        TemplateDef("Definition → term", "term-reverse.front.html", "term-reverse.back.html", 3806286734367449),
+    ),
+    sort_field=1,
+)
+NOTE_TYPES = (QA, CLOZE, TERM)
+
+
+@dataclass(frozen=True)
+class NoteSpec:
+    """One note, fully decided: the ledger hashes `fields` and `tags`."""
+
+    key: str  # ledger key: question id, "<id>::cloze" or term id
+    guid: str
+    notetype: NoteTypeDef
+    fields: tuple[str, ...]
+    tags: tuple[str, ...]
+    deck: str
+    due: int  # new-card position: book order
+    question_id: str | None  # None for glossary terms
+    media: tuple[str, ...]  # media/ file names the fields show
+
+    def ledger_text(self) -> str:
+        return json.dumps([self.notetype.key, self.fields, self.tags], ensure_ascii=False)
+
+
+def stable_id(*parts: str, low: int = 1 << 30, high: int = 1 << 31) -> int:
+    """A deterministic id in [low, high) from text: note type and deck ids never change."""
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).digest()
+    return low + int.from_bytes(digest[:8], "big") % (high - low)
+
+
+def media_name(path: Path) -> str:
+    """Content-hashed file name: an edited image never collides with the old one in a collection."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:10]
+    return f"{path.stem}-{digest}{path.suffix.lower()}"
+
+
+def deck_name(bank: Bank, chapter_number: int | None, title: str) -> str:
+    width = max(2, len(str(len(bank.chapters))))
+    if chapter_number is None:
+        return f"{bank.book.deck}::{title}"
+    return f"{bank.book.deck}::{chapter_number:0{width}d} {title}"
+
+
+def build_notes(bank: Bank, html: BankHtml, env: jinja2.Environment) -> list[NoteSpec]:
+    """Every note of the full deck, in study order."""
+    ns = bank.book.namespace
+    media = {p.name: media_name(p) for p in bank.media}
+    see_template = env.get_template(str(TEMPLATES / "see-also.html.jinja"))
+    notes: list[NoteSpec] = []
+
+    def fix(text: str) -> str:
+        return _rewrite_media(text, media)
+
+    def see_also(ids: tuple[str, ...]) -> str:
+        refs = [bank.question_by_id[i] for i in ids if i in bank.question_by_id]
+        if not refs:
+            return ""
+        items = [{"section": q.section, "question": html.questions[q.id].question} for q in refs]
+        return see_template.render(refs=items).strip()
+
+    for chapter in bank.chapters:
+        deck = deck_name(bank, chapter.number, chapter.title)
+        for q in chapter.questions:
+            h = html.questions[q.id]
+            tags = _tags(ns, q)
+            common = (q.section, str(html.titles[chapter.id]), q.level.value)
+            fields = (
+                q.id, fix(h.question), fix(h.answer), fix(h.explanation or ""), *common, q.kind.value,
+                _services(bank, q), see_also(q.see), chapter.reviewed,
+            )  # fmt: skip
+            notes.append(_spec(q.id, genanki.guid_for(ns, q.id), QA, fields, tags, deck, len(notes), q.id))
+            if h.cloze is not None:
+                cfields = (q.id, fix(h.cloze), fix(h.question), fix(h.answer), *common, chapter.reviewed)
+                notes.append(
+                    _spec(f"{q.id}::cloze", genanki.guid_for(ns, q.id, "cloze"), CLOZE, cfields, tags, deck, len(notes), q.id)
+                )
+    glossary = deck_name(bank, None, "Glossary")
+    for t in bank.terms:
+        fields = (t.id, str(Markup.escape(t.term)), fix(html.terms[t.id]), see_also(t.see))
+        notes.append(_spec(t.id, genanki.guid_for(ns, t.id), TERM, fields, (f"{ns}::glossary",), glossary, len(notes), None))
+    return notes
+
+
+def _spec(key: str, guid: str, nt: NoteTypeDef, fields: tuple[str, ...], tags: tuple[str, ...], deck: str, due: int, qid: str | None) -> NoteSpec:
+    shown = tuple(dict.fromkeys(m for f in fields for m in _MEDIA_SRC.findall(f)))
+    return NoteSpec(key, guid, nt, tuple(fields), tags, deck, due, qid, shown)
+
+
+def _tags(ns: str, q: Question) -> tuple[str, ...]:
+    tags = [f"{ns}::chapter::{q.chapter_id}", f"{ns}::level::{q.level.value}", f"{ns}::kind::{q.kind.value}"]
+    tags += [f"{ns}::service::{s}" for s in q.services]
+    tags += [f"{ns}::tag::{t}" for t in q.tags]
+    return tuple(tags)
+
+
+def _services(bank: Bank, q: Question) -> str:
+    names = []
+    for sid in q.services:
+        s = bank.service_by_id.get(sid)
+        if s is None:
+            continue
+        label = str(Markup.escape(s.name))
+        if s.status.value != "active":
+            label += f" ({s.status.value.replace('-', ' ')})"
+        names.append(label)
+    return ", ".join(names)
+
+
+_MEDIA_SRC = re.compile(r'src="([^"/]+)"')
+
+
+def _rewrite_media(text: str, names: dict[str, str]) -> str:
+    """src="media/x.svg" → src="x-<hash>.svg": Anki keeps media flat, by file name."""
+
+    def sub(match: re.Match[str]) -> str:
+        return f'src="{names.get(match.group(1), match.group(1))}"'
+
+    return re.sub(r'src="' + re.escape(MEDIA_PREFIX) + r'([^"]+)"', sub, text)
+
+
+def notetype_text(nt: NoteTypeDef, env: jinja2.Environment, css: str) -> str:
+    """Everything that defines a note type; its hash drives the note type's modification time."""
+    loader = env.loader
+    assert loader is not None
+    templates = [
+        (t.name, t.id, loader.get_source(env, str(TEMPLATES / t.front))[0], loader.get_source(env, str(TEMPLATES / t.back))[0])
+        for t in nt.templates
+    ]
+    return json.dumps([nt.key, nt.title, [(f.name, f.id) for f in nt.fields], templates, css], ensure_ascii=False)

@@ -1,0 +1,76 @@
+"""What every renderer receives and promises: the `Renderer` protocol and its `RenderContext`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar, Protocol
+
+import jinja2
+
+from deckbook.ledger import Ledger
+from deckbook.model import Bank
+from deckbook.rendered import BankHtml
+
+PAPERS = ("a4", "letter")
+
+
+@dataclass(frozen=True)
+class DeckFilter:
+    """A focused deck: only questions matching every non-empty criterion (terms only when unfiltered)."""
+
+    levels: tuple[str, ...] = ()
+    chapters: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.levels or self.chapters or self.tags)
+
+    @property
+    def slug(self) -> str:
+        parts = [("level", self.levels), ("chapter", self.chapters), ("tag", self.tags)]
+        return "--".join(f"{name}-{'-'.join(values)}" for name, values in parts if values)
+
+
+@dataclass(frozen=True)
+class Options:
+    """Command-line choices that change outputs."""
+
+    papers: tuple[str, ...] = PAPERS
+    deck_filter: DeckFilter = field(default_factory=DeckFilter)
+    level_decks: bool = True  # the default build also writes one deck per level
+    flashcard_offset_mm: tuple[float, float] = (0.0, 0.0)  # shift of the back side, for misaligned duplex printers
+
+
+@dataclass(frozen=True)
+class BuildInfo:
+    """Facts about this build that appear in outputs; all derived from the source, never the clock."""
+
+    epoch: int  # newest content change (ledger) or SOURCE_DATE_EPOCH
+    date: str  # the same, as YYYY-MM-DD
+    revision: str  # source revision (git) or "unversioned"
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    bank: Bank
+    html: BankHtml
+    env: jinja2.Environment
+    out_dir: Path  # a staging folder: the pipeline moves its files into place only if every renderer succeeds
+    ledger: Ledger
+    info: BuildInfo
+    options: Options
+
+
+class Renderer(Protocol):
+    """One output format. `render` writes only under ctx.out_dir and returns the files it wrote."""
+
+    name: ClassVar[str]
+
+    def render(self, ctx: RenderContext) -> list[Path]: ...
+
+
+def file_stem(bank: Bank) -> str:
+    """Output files are named after the bank's namespace, e.g. cloud-interview.epub."""
+    return bank.book.namespace
