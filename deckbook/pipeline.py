@@ -31,6 +31,7 @@ from deckbook.templating import make_env
 from deckbook.validate import validate_bank
 
 log = logging.getLogger(__name__)
+CACHE_DIR = ".deckbook-cache"
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,7 @@ def build(
     if changes.stale:
         outcome.ledger_note = f"updated {shown} ({_describe(changes)})"
     if not lock_only:
-        base = RenderContext(bank, html, env, out, fresh, build_info(bank, fresh), options)
+        base = RenderContext(bank, html, env, out, fresh, build_info(bank, fresh), options, out / CACHE_DIR)
         outcome.written = _render_all(base, targets, progress)
     if changes.stale:
         write_atomic(path, ledger_mod.dumps(fresh).encode("utf-8"))

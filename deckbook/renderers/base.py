@@ -61,6 +61,7 @@ class RenderContext:
     ledger: Ledger
     info: BuildInfo
     options: Options
+    cache_dir: Path  # survives between builds (page-number maps); never part of the outputs
 
 
 class Renderer(Protocol):
