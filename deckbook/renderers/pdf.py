@@ -18,7 +18,6 @@ import hashlib
 import json
 import logging
 import time
-import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -26,13 +25,13 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import weasyprint
-import weasyprint.urls
-from weasyprint.text.fonts import FontConfiguration
 
 from deckbook import markup
 from deckbook.model import Level
 from deckbook.renderers.base import RenderContext, file_stem
+from deckbook.renderers.cards import write_flashcards
 from deckbook.renderers.indexing import IndexEntry, service_index
+from deckbook.renderers.weasy import LocalFetcher, fonts
 from deckbook.templating import TEMPLATES_DIR
 
 log = logging.getLogger(__name__)
@@ -49,13 +48,8 @@ LEVEL_TEXT = {
 
 
 @cache
-def _fonts() -> FontConfiguration:
-    return FontConfiguration()
-
-
-@cache
 def _stylesheets(paper: str) -> tuple[weasyprint.CSS, ...]:
-    fc = _fonts()
+    fc = fonts()
     code = markup.pygments_css([".highlight"], "default")
     return (
         weasyprint.CSS(filename=str(HANDBOOK / "print.css"), font_config=fc),
@@ -139,23 +133,8 @@ def handbook_html(ctx: RenderContext, paper: str, refs: PageRefs) -> str:
 def _layout(html: str, paper: str, source_dir: Path) -> weasyprint.Document:
     """One WeasyPrint layout. Images resolve against the bank's folder (media/…); nothing else is fetched."""
     return weasyprint.HTML(string=html, base_url=source_dir.resolve().as_uri() + "/", url_fetcher=LocalFetcher(source_dir)).render(
-        stylesheets=list(_stylesheets(paper)), font_config=_fonts(), pdf_variant="pdf/ua-1"
+        stylesheets=list(_stylesheets(paper)), font_config=fonts(), pdf_variant="pdf/ua-1"
     )
-
-
-class LocalFetcher(weasyprint.urls.URLFetcher):  # type: ignore[misc]
-    """Fetch only files under templates/ and the bank's media/ folder: no network, no other files."""
-
-    def __init__(self, source_dir: Path) -> None:
-        super().__init__(allowed_protocols=["file"])
-        self.roots = (TEMPLATES_DIR.resolve(), (source_dir / "media").resolve())
-
-    def fetch(self, url: str, headers: Any = None) -> Any:
-        if url.startswith("file://"):
-            path = Path(urllib.parse.unquote(urllib.parse.urlparse(url).path)).resolve()
-            if path.is_file() and any(path.is_relative_to(root) for root in self.roots):
-                return super().fetch(url, headers)
-        raise weasyprint.urls.URLFetchingError(f"deckbook does not fetch {url}")
 
 
 def _anchor_pages(doc: weasyprint.Document) -> dict[str, int]:
@@ -237,7 +216,7 @@ def a4_anchors(ctx: RenderContext) -> dict[str, int]:
 
 
 class PdfRenderer:
-    """Writes <namespace>-<paper>.pdf for each paper, and the flashcard sheets."""
+    """Writes <namespace>-<paper>.pdf and <namespace>-flashcards-<paper>.pdf for each paper."""
 
     name: ClassVar[str] = "pdf"
 
@@ -250,5 +229,5 @@ class PdfRenderer:
             path.write_bytes(data)
             log.info("%s: %d pages, %d layouts, %.1f s", path.name, len(handbook.document.pages), handbook.layouts, time.perf_counter() - start)
             written.append(path)
-        return written
+        return written + write_flashcards(ctx)
 
