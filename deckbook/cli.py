@@ -49,11 +49,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.add_argument("--locked", action="store_true", help="with check: fail when the ledger is out of date")
     deck = p.add_argument_group("focused Anki deck (same notes and GUIDs as the full deck)")
-    deck.add_argument("--level", action="append", default=[], choices=[lv.value for lv in Level], help="only questions of this level (repeatable)")
+    deck.add_argument(
+        "--level", action="append", default=[], choices=[lv.value for lv in Level], help="only questions of this level (repeatable)"
+    )
     deck.add_argument("--chapter", action="append", default=[], metavar="ID", help="only questions of this chapter (repeatable)")
     deck.add_argument("--tag", action="append", default=[], metavar="TAG", help="only questions with this tag (repeatable)")
     deck.add_argument("--no-level-decks", action="store_true", help="do not also write one deck per level")
-    p.add_argument("--card-offset", metavar="X,Y", default="0,0", help="flashcard backs: shift in mm for duplex printers that misalign (e.g. 1.5,-1)")
+    p.add_argument(
+        "--card-offset", metavar="X,Y", default="0,0", help="flashcard backs: shift in mm for duplex printers that misalign (e.g. 1.5,-1)"
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="print only problems")
     return p
 
@@ -88,7 +92,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             if status is not None:
                 status.update(f"rendering {target}…")
 
-        outcome = pipeline.build(args.source, args.out, targets, options, strict=args.strict, lock_only=command == "lock", progress=progress)
+        outcome = pipeline.build(
+            args.source, args.out, targets, options, strict=args.strict, lock_only=command == "lock", progress=progress
+        )
     _report(err, outcome.problems, "build", outcome.ok)
     if not outcome.ok:
         return 1

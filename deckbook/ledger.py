@@ -139,13 +139,13 @@ def read(path: Path, display: str) -> tuple[Ledger | None, list[Problem]]:
 
 def _shape_problem(data: object) -> str | None:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        return f"expected a JSON object with \"format\": {FORMAT}"
+        return f'expected a JSON object with "format": {FORMAT}'
     notes, retired = data.get("notes"), data.get("retired")
     if not isinstance(notes, dict) or not isinstance(retired, dict):
-        return "expected \"notes\" and \"retired\" objects"
+        return 'expected "notes" and "retired" objects'
     for key, value in notes.items():
         if not (isinstance(value, dict) and isinstance(value.get("hash"), str) and _is_time(value.get("mod"))):
-            return f"entry {key!r} needs a \"hash\" string and a \"mod\" time"
+            return f'entry {key!r} needs a "hash" string and a "mod" time'
     for key, value in retired.items():
         if not _is_time(value):
             return f"retired entry {key!r} needs a time"

@@ -172,18 +172,24 @@ def _terms(reader: _Reader, source: Path, index: SourceIndex) -> list[Term]:
     return out
 
 
-def _chapters(reader: _Reader, source: Path, order: list[str], book_lines: Lines, index: SourceIndex) -> list[Chapter]:
-    folder = source / CHAPTER_DIR
+def _chapter_files(reader: _Reader, folder: Path, index: SourceIndex) -> dict[str, Path]:
+    """chapters/*.yaml by id; other files there are reported and ignored."""
     present: dict[str, Path] = {}
-    if folder.is_dir():
-        for path in sorted(folder.iterdir()):
-            if path.name.startswith("."):
-                continue
-            if path.suffix != ".yaml":
-                reader.problems.append(warning(Location(reader.display(path)), "ignored: chapter files end in .yaml"))
-                continue
-            present[path.stem] = path
-            index.chapter_files[path.stem] = Location(reader.display(path))
+    if not folder.is_dir():
+        return present
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith("."):
+            continue
+        if path.suffix != ".yaml":
+            reader.problems.append(warning(Location(reader.display(path)), "ignored: chapter files end in .yaml"))
+            continue
+        present[path.stem] = path
+        index.chapter_files[path.stem] = Location(reader.display(path))
+    return present
+
+
+def _chapters(reader: _Reader, source: Path, order: list[str], book_lines: Lines, index: SourceIndex) -> list[Chapter]:
+    present = _chapter_files(reader, source / CHAPTER_DIR, index)
     seen: dict[str, int] = {}
     for i, chapter_id in enumerate(order):
         loc = book_lines.loc(("chapters", i))
@@ -192,11 +198,11 @@ def _chapters(reader: _Reader, source: Path, order: list[str], book_lines: Lines
         elif chapter_id not in present:
             reader.problems.append(error(loc, f"chapter '{chapter_id}' is listed but {CHAPTER_DIR}/{chapter_id}.yaml does not exist"))
         seen.setdefault(chapter_id, i + 1)
-    for stem, path in present.items():
-        if stem not in seen and order:
-            reader.problems.append(
-                error(Location(reader.display(path)), f"chapter file is not listed in book.yaml 'chapters'; add '{stem}' there or remove the file")
-            )
+    if order:
+        for stem, path in present.items():
+            if stem not in seen:
+                message = f"chapter file is not listed in book.yaml 'chapters'; add '{stem}' there or remove the file"
+                reader.problems.append(error(Location(reader.display(path)), message))
     chapters = []
     for number, chapter_id in enumerate(dict.fromkeys(order), start=1):
         if chapter_id in present:
@@ -216,7 +222,7 @@ def _chapter(reader: _Reader, path: Path, chapter_id: str, number: int, index: S
     if isinstance(data.get("id"), str) and data["id"] != chapter_id:
         reader.problems.append(error(lines.loc(("id",)), f"chapter id '{data['id']}' must equal the file name '{chapter_id}'"))
     index.lines[(f"chapter:{chapter_id}", "intro")] = (lines, ("intro",))
-    questions = []
+    questions: list[Question] = []
     for i, item in enumerate(_items(data, "questions")):
         if not _item_ok(item, ("id", "question", "answer", "level", "kind"), index):
             continue

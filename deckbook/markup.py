@@ -53,7 +53,7 @@ def _highlight(code: str, lang: str, _attrs: str) -> str:
     if lexer is None:
         return ""  # markdown-it escapes it and wraps it itself
     body = pygments_highlight(code, lexer, _FORMATTER)
-    name = lang.split()[0].lower()
+    name = lang.split(maxsplit=1)[0].lower()
     return f'<pre class="highlight"><code class="language-{name}">{body}</code></pre>\n'
 
 
@@ -95,12 +95,12 @@ _LINT.validateLink = lambda url: True  # type: ignore[method-assign]  # see ever
 
 def render(text: str) -> str:
     """Block Markdown → HTML (well-formed XHTML fragments)."""
-    return _RENDER.render(text)
+    return str(_RENDER.render(text))
 
 
 def render_inline(text: str) -> str:
     """One line of inline Markdown → HTML without a <p> wrapper (question fronts, titles)."""
-    return _RENDER.renderInline(text)
+    return str(_RENDER.renderInline(text))
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,9 @@ def _check_token(token: Token, line: int) -> list[Finding]:
         findings = []
         if not image_allowed(src):
             findings.append(
-                Finding(line, f"image '{_clip(src)}' must be a .svg, .png, .jpg or .gif file directly in source/media/, written as media/<file>")
+                Finding(
+                    line, f"image '{_clip(src)}' must be a .svg, .png, .jpg or .gif file directly in source/media/, written as media/<file>"
+                )
             )
         if not token.content.strip():
             findings.append(Finding(line, f"image '{_clip(src)}' has no alt text; describe it in ![…]"))
@@ -199,11 +201,12 @@ def pygments_css(selectors: list[str], style: str) -> str:
     (and ``--`` inside a CSS comment breaks some e-readers).
     """
     out = []
-    for rule in HtmlFormatter(style=style).get_style_defs(selectors).splitlines():
-        rule = re.sub(r"\s*/\*.*?\*/", "", rule).strip()
+    defs = str(HtmlFormatter(style=style).get_style_defs(selectors))  # type: ignore[no-untyped-call]
+    for raw in defs.splitlines():
+        rule = re.sub(r"\s*/\*.*?\*/", "", raw).strip()
         if not rule or rule.startswith(("pre ", "td.linenos", "span.linenos")) or ".hll" in rule:
             continue
-        rule = re.sub(r"background(-color)?:[^;}]*;?\s*", "", rule)
-        if not re.search(r"\{\s*\}", rule):
-            out.append(re.sub(r"\s+", " ", rule))
+        colours = re.sub(r"background(-color)?:[^;}]*;?\s*", "", rule)
+        if not re.search(r"\{\s*\}", colours):
+            out.append(re.sub(r"\s+", " ", colours))
     return "\n".join(out) + "\n"

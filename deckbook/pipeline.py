@@ -110,7 +110,7 @@ def _ledger_problems(bank: Bank, locked: bool) -> list[Problem]:
 
 
 def _where(bank: Bank, key: str) -> Location:
-    base = key.split("::")[0]
+    base = key.split("::", maxsplit=1)[0]
     if base in bank.question_by_id:
         return bank.question_by_id[base].loc
     if base in bank.term_by_id:

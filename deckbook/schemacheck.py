@@ -28,7 +28,7 @@ def validator(kind: str) -> jsonschema.protocols.Validator:
     schema = json.loads((SCHEMA_DIR / f"{kind}.schema.json").read_text(encoding="utf-8"))
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
-    return cls(schema)  # type: ignore[no-any-return]
+    return cls(schema)
 
 
 def check(kind: str, data: Any, lines: Lines) -> list[Problem]:
@@ -40,17 +40,21 @@ def check(kind: str, data: Any, lines: Lines) -> list[Problem]:
     return problems
 
 
+def _schema(err: jsonschema.ValidationError) -> dict[str, Any]:
+    return dict(err.schema) if isinstance(err.schema, dict) else {}
+
+
 def _where(err: jsonschema.ValidationError, path: Path_, lines: Lines) -> Any:
     if err.validator == "additionalProperties" and isinstance(err.instance, dict):
-        allowed = err.schema.get("properties", {})
+        allowed = _schema(err).get("properties", {})
         extra = [k for k in err.instance if k not in allowed]
         if extra:
-            return lines.loc(path + (extra[0],))
+            return lines.loc((*path, extra[0]))
     return lines.loc(path)
 
 
 def _owner(data: Any, path: Path_) -> str:
-    """"question 'net-017': " when the error is inside a question (or term, or service)."""
+    """ "question 'net-017': " when the error is inside a question (or term, or service)."""
     if len(path) >= 2 and path[0] in _OWNER and isinstance(path[1], int):
         try:
             item = data[path[0]][path[1]]
@@ -71,7 +75,8 @@ def _key_name(path: Path_) -> str:
 
 
 def _message(err: jsonschema.ValidationError, path: Path_) -> str:
-    v, schema, inst = err.validator, err.schema, err.instance
+    v, schema = err.validator, _schema(err)
+    inst: Any = err.instance
     what = _key_name(path)
     if v == "required":
         missing = [k for k in schema.get("required", []) if isinstance(inst, dict) and k not in inst]

@@ -156,7 +156,8 @@ def _study_order(bank: Bank) -> Iterator[Problem]:
             if highest is not None and q.level.rank < highest.level.rank:
                 yield warning(
                     q.loc,
-                    f"question '{q.id}' ({q.level.value}) comes after '{highest.id}' ({highest.level.value}); order questions from basic to expert",
+                    f"question '{q.id}' ({q.level.value}) comes after '{highest.id}' ({highest.level.value}); "
+                    "order questions from basic to expert",
                 )
             if highest is None or q.level.rank >= highest.level.rank:
                 highest = q

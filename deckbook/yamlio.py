@@ -73,9 +73,7 @@ def read_yaml(path: Path, display: str) -> tuple[YamlDoc, list[Problem]]:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            return YamlDoc(None, lines), [
-                error(whole, f"file is {size / 1e6:.1f} MB; the limit is {MAX_FILE_BYTES // 2**20} MiB per file")
-            ]
+            return YamlDoc(None, lines), [error(whole, f"file is {size / 1e6:.1f} MB; the limit is {MAX_FILE_BYTES // 2**20} MiB per file")]
         raw = path.read_bytes()
     except OSError as exc:
         return YamlDoc(None, lines), [error(whole, f"cannot read file: {exc.strerror or exc}")]
@@ -86,6 +84,8 @@ def read_yaml(path: Path, display: str) -> tuple[YamlDoc, list[Problem]]:
         return YamlDoc(None, lines), [error(whole, "file is empty; expected a mapping of keys")]
     try:
         node = yaml.compose(text, Loader=_Loader)
+        if node is None:
+            return YamlDoc(None, lines), [error(whole, "file is empty; expected a mapping of keys")]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -162,9 +162,10 @@ class _Converter:
         if isinstance(node, yaml.SequenceNode):
             out = []
             for i, item in enumerate(node.value):
-                self.lines.at[path + (i,)] = item.start_mark.line + 1
-                out.append(self.convert(item, path + (i,)))
+                self.lines.at[(*path, i)] = item.start_mark.line + 1
+                out.append(self.convert(item, (*path, i)))
             return out
+        assert isinstance(node, yaml.ScalarNode)
         return self._scalar(node, path)
 
     def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[str, Any]:
@@ -181,13 +182,11 @@ class _Converter:
                 continue
             key = str(key_node.value)
             if key in first:
-                self.problems.append(
-                    error(Location(self.lines.display, line), f"duplicate key '{key}' (first at line {first[key]})")
-                )
+                self.problems.append(error(Location(self.lines.display, line), f"duplicate key '{key}' (first at line {first[key]})"))
                 continue
             first[key] = line
-            self.lines.at[path + (key,)] = line
-            out[key] = self.convert(value_node, path + (key,))
+            self.lines.at[(*path, key)] = line
+            out[key] = self.convert(value_node, (*path, key))
         return out
 
     def _scalar(self, node: yaml.ScalarNode, path: Path_) -> Any:

@@ -42,7 +42,7 @@ NIGHT = [".nightMode .highlight", ".night_mode .highlight"]
 
 def card_css(ctx_env: Any) -> str:
     """The note types' stylesheet: card.css plus Pygments colours for light and night mode."""
-    base = ctx_env.loader.get_source(ctx_env, str(TEMPLATES / "card.css"))[0]
+    base = str(ctx_env.loader.get_source(ctx_env, str(TEMPLATES / "card.css"))[0])
     return base + markup.pygments_css([".highlight"], "default") + markup.pygments_css(NIGHT, "github-dark")
 
 

@@ -174,17 +174,17 @@ def build_notes(bank: Bank, html: BankHtml, env: jinja2.Environment) -> list[Not
             notes.append(_spec(q.id, genanki.guid_for(ns, q.id), QA, fields, tags, deck, len(notes), q.id))
             if h.cloze is not None:
                 cfields = (q.id, fix(h.cloze), fix(h.question), fix(h.answer), *common, chapter.reviewed)
-                notes.append(
-                    _spec(f"{q.id}::cloze", genanki.guid_for(ns, q.id, "cloze"), CLOZE, cfields, tags, deck, len(notes), q.id)
-                )
+                notes.append(_spec(f"{q.id}::cloze", genanki.guid_for(ns, q.id, "cloze"), CLOZE, cfields, tags, deck, len(notes), q.id))
     glossary = deck_name(bank, None, "Glossary")
     for t in bank.terms:
-        fields = (t.id, str(Markup.escape(t.term)), fix(html.terms[t.id]), see_also(t.see))
-        notes.append(_spec(t.id, genanki.guid_for(ns, t.id), TERM, fields, (f"{ns}::glossary",), glossary, len(notes), None))
+        tfields = (t.id, str(Markup.escape(t.term)), fix(html.terms[t.id]), see_also(t.see))
+        notes.append(_spec(t.id, genanki.guid_for(ns, t.id), TERM, tfields, (f"{ns}::glossary",), glossary, len(notes), None))
     return notes
 
 
-def _spec(key: str, guid: str, nt: NoteTypeDef, fields: tuple[str, ...], tags: tuple[str, ...], deck: str, due: int, qid: str | None) -> NoteSpec:
+def _spec(
+    key: str, guid: str, nt: NoteTypeDef, fields: tuple[str, ...], tags: tuple[str, ...], deck: str, due: int, qid: str | None
+) -> NoteSpec:
     shown = tuple(dict.fromkeys(m for f in fields for m in _MEDIA_SRC.findall(f)))
     return NoteSpec(key, guid, nt, tuple(fields), tags, deck, due, qid, shown)
 

@@ -139,7 +139,9 @@ def _layout(ctx: RenderContext, paper: str, cards: list[Card]) -> weasyprint.Doc
         weasyprint.CSS(string=page_css + card_css, font_config=fonts()),
     ]
     return weasyprint.HTML(
-        string=_html(ctx, paper, cards), base_url=ctx.bank.source_dir.resolve().as_uri() + "/", url_fetcher=LocalFetcher(ctx.bank.source_dir)
+        string=_html(ctx, paper, cards),
+        base_url=ctx.bank.source_dir.resolve().as_uri() + "/",
+        url_fetcher=LocalFetcher(ctx.bank.source_dir),
     ).render(stylesheets=styles, font_config=fonts())
 
 
@@ -147,7 +149,7 @@ def overflowing(doc: weasyprint.Document) -> set[str]:
     """Ids of cards whose content runs past the card's bottom edge (WeasyPrint's box tree, pinned version)."""
     out = set()
     for page in doc.pages:
-        for box in page._page_box.descendants():  # noqa: SLF001 - no public API for box geometry
+        for box in page._page_box.descendants():
             element = getattr(box, "element", None)
             if element is None or element.get("data-card") is None or "card" not in (element.get("class") or "").split():
                 continue

@@ -150,13 +150,11 @@ def _media(bank: Bank) -> list[dict[str, Any]]:
         for name in markup.images(text):
             used[name] = None
     by_name = {p.name: p for p in bank.media}
-    return [
-        {"name": n, "path": by_name[n], "type": markup.IMAGE_TYPES[Path(n).suffix.lower()]} for n in sorted(used) if n in by_name
-    ]
+    return [{"name": n, "path": by_name[n], "type": markup.IMAGE_TYPES[Path(n).suffix.lower()]} for n in sorted(used) if n in by_name]
 
 
 def _css(env: Any) -> bytes:
-    base = env.loader.get_source(env, T + "epub.css")[0]
+    base = str(env.loader.get_source(env, T + "epub.css")[0])
     return (base + markup.pygments_css([".highlight"], "default")).encode("utf-8")
 
 
@@ -194,4 +192,3 @@ class EpubRenderer:
         path = ctx.out_dir / f"{file_stem(ctx.bank)}.epub"
         path.write_bytes(zip_epub(build_epub_files(ctx, pages), ctx.info.epoch))
         return [path]
-

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import weasyprint
 
@@ -97,7 +97,7 @@ def handbook_html(ctx: RenderContext, paper: str, refs: PageRefs) -> str:
             if got is None:
                 return [(PLACEHOLDER, f"q-{q.id}") for q in entry.questions]
             spans.append((got[0], got[1], f"q-{q.id}"))
-        first_anchor = {}
+        first_anchor: dict[int, str] = {}
         covered: list[int] = []
         for start, end, anchor in spans:
             covered += range(start, end + 1)
@@ -121,7 +121,12 @@ def handbook_html(ctx: RenderContext, paper: str, refs: PageRefs) -> str:
         description=ctx.html.description,
         description_text=" ".join(ctx.html.description.striptags().split()) if ctx.html.description else None,
         created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ctx.info.epoch)),
-        counts={"questions": len(bank.questions), "chapters": len(bank.chapters), "terms": len(bank.terms), "services": len(service_index(bank))},
+        counts={
+            "questions": len(bank.questions),
+            "chapters": len(bank.chapters),
+            "terms": len(bank.terms),
+            "services": len(service_index(bank)),
+        },
         levels=list(Level),
         level_text=LEVEL_TEXT,
         service_names=lambda q: [bank.service_by_id[s].name for s in q.services if s in bank.service_by_id],
@@ -227,7 +232,8 @@ class PdfRenderer:
             data, handbook = build_handbook(ctx, paper)
             path = ctx.out_dir / f"{file_stem(ctx.bank)}-{paper}.pdf"
             path.write_bytes(data)
-            log.info("%s: %d pages, %d layouts, %.1f s", path.name, len(handbook.document.pages), handbook.layouts, time.perf_counter() - start)
+            log.info(
+                "%s: %d pages, %d layouts, %.1f s", path.name, len(handbook.document.pages), handbook.layouts, time.perf_counter() - start
+            )
             written.append(path)
         return written + write_flashcards(ctx)
-
