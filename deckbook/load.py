@@ -27,6 +27,7 @@ class SourceIndex:
 
     lines: dict[tuple[str, str], tuple[Lines, tuple[str | int, ...]]] = field(default_factory=dict)
     known_ids: set[str] = field(default_factory=set)  # every id written anywhere, even in broken items
+    unreadable: bool = False  # some file could not be parsed: ids and services in it are unknown
     chapter_files: dict[str, Location] = field(default_factory=dict)
 
     def text_loc(self, owner: str, key: str, offset: int = 0) -> Location | None:
@@ -50,6 +51,7 @@ class _Reader:
         self.root = root
         self.real_root = root.resolve()
         self.problems: list[Problem] = []
+        self.unreadable = False
 
     def display(self, path: Path) -> str:
         return os.path.normpath(str(path))
@@ -72,10 +74,12 @@ class _Reader:
         doc, problems = read_yaml(path, shown)
         self.problems.extend(problems)
         if doc.data is None:
+            self.unreadable = True
             return None, doc.lines
         if not isinstance(doc.data, dict):
             found = "a list" if isinstance(doc.data, list) else "a single value"
             self.problems.append(error(Location(shown, 1), f"file must be a mapping of keys, not {found}"))
+            self.unreadable = True
             return None, doc.lines
         structural = schemacheck.check(kind, doc.data, doc.lines)
         self.problems.extend(structural)
@@ -95,6 +99,7 @@ def load_bank(source: Path) -> Loaded:
     book = _book(book_data, book_lines, index) if _ok(book_data, reader, book_lines) else None
     order = list(book.chapter_ids) if book else []
     chapters = _chapters(reader, source, order, book_lines, index)
+    index.unreadable = reader.unreadable
     if book is None:
         return Loaded(None, reader.problems, index)
     media = tuple(sorted(p for p in (source / MEDIA_DIR).glob("*") if p.is_file())) if (source / MEDIA_DIR).is_dir() else ()

@@ -139,6 +139,8 @@ def _check_token(token: Token, line: int) -> list[Finding]:
     kind = token.type
     if kind in ("html_block", "html_inline"):
         tag = token.content.strip().splitlines()[0][:40] if token.content.strip() else "html"
+        if tag.startswith("</"):
+            return []  # the opening tag is reported already
         return [Finding(line, f"raw HTML is not allowed ({tag}); write Markdown instead")]
     if kind == "heading_open":
         return [Finding(line, "headings are not allowed here; use a bold lead-in or a list")]

@@ -95,6 +95,8 @@ def _message(err: jsonschema.ValidationError, path: Path_) -> str:
         return f"{what} must be {want}, not {_describe(inst)}{hint}"
     if v == "enum":
         return f"{what} must be one of {', '.join(map(str, schema['enum']))}; got {_short(inst)}"
+    if v == "pattern" and "\\S" in schema["pattern"]:
+        return f"{what} must be one line of text"
     if v == "pattern":
         return f"{what} {_short(inst)} is not well-formed ({_pattern_hint(path, schema['pattern'])})"
     if v == "maxLength":

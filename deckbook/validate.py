@@ -26,7 +26,7 @@ def validate_bank(bank: Bank, index: SourceIndex) -> list[Problem]:
     problems: list[Problem] = []
     problems += _unique_ids(bank)
     problems += _references(bank, index)
-    problems += _services(bank)
+    problems += _services(bank, index)
     problems += _markdown(bank, index)
     problems += _clozes(bank, index)
     problems += _study_order(bank)
@@ -59,7 +59,7 @@ def _references(bank: Bank, index: SourceIndex) -> Iterator[Problem]:
                 yield error(loc, f"{what} '{owner}': 'see' refers to itself")
             elif ref in bank.term_by_id:
                 yield error(loc, f"{what} '{owner}': 'see' must name questions; '{ref}' is a glossary term")
-            elif ref not in questions and ref not in index.known_ids:
+            elif ref not in questions and ref not in index.known_ids and not index.unreadable:
                 yield error(loc, f"{what} '{owner}': 'see' refers to unknown question '{ref}'")
     seen: dict[str, Location] = {}
     for s in bank.services:
@@ -68,9 +68,9 @@ def _references(bank: Bank, index: SourceIndex) -> Iterator[Problem]:
         seen.setdefault(s.id, s.loc)
 
 
-def _services(bank: Bank) -> Iterator[Problem]:
+def _services(bank: Bank, index: SourceIndex) -> Iterator[Problem]:
     known = bank.service_by_id
-    for q in bank.questions:
+    for q in [] if index.unreadable else bank.questions:  # an unreadable file may hold the registry
         for sid in q.services:
             if sid not in known:
                 yield error(q.loc, f"question '{q.id}': unknown service '{sid}'; add it to services.yaml")
@@ -100,7 +100,7 @@ def _markdown(bank: Bank, index: SourceIndex) -> Iterator[Problem]:
         fields.append((t.id, f"term '{t.id}'", "definition", t.definition_md, t.loc))
     media = bank.source_dir / MEDIA_DIR
     for owner, label, key, text, loc in fields:
-        for finding in markup.lint(text, inline=(key == "question")):
+        for finding in markup.lint(text, inline=(key == "question" and "\n" not in text.strip())):
             where = index.text_loc(owner, key, finding.line) or loc
             make = error if finding.is_error else warning
             yield make(where, f"{label}: '{key}': {finding.message}")

@@ -82,6 +82,10 @@ def read_yaml(path: Path, display: str) -> tuple[YamlDoc, list[Problem]]:
         return YamlDoc(None, lines), problems
     if not any(ln.strip() and not ln.lstrip().startswith("#") for ln in text.splitlines()):
         return YamlDoc(None, lines), [error(whole, "file is empty; expected a mapping of keys")]
+    if "*" in text:  # cheap pre-filter: only files that could hold an alias are scanned for one
+        aliases = _aliases(text, display)
+        if aliases:
+            return YamlDoc(None, lines), aliases
     try:
         node = yaml.compose(text, Loader=_Loader)
         if node is None:
@@ -91,7 +95,9 @@ def read_yaml(path: Path, display: str) -> tuple[YamlDoc, list[Problem]]:
         line = mark.line + 1 if mark is not None else None
         what = exc.problem or "invalid YAML"
         if exc.context:
-            what = f"{exc.context}, {what}"
+            start = exc.context_mark
+            where = f" that starts at line {start.line + 1}" if start is not None and start.line + 1 != line else ""
+            what = f"{what} ({exc.context.removeprefix('while ')}{where})"
         return YamlDoc(None, lines), [error(Location(display, line), f"invalid YAML: {what}")]
     except (yaml.YAMLError, RecursionError) as exc:
         return YamlDoc(None, lines), [error(whole, f"invalid YAML: {type(exc).__name__}")]
@@ -101,6 +107,28 @@ def read_yaml(path: Path, display: str) -> tuple[YamlDoc, list[Problem]]:
     if converter.fatal:
         return YamlDoc(None, lines), problems
     return YamlDoc(data, lines), problems
+
+
+def _aliases(text: str, display: str) -> list[Problem]:
+    """Aliases (*name) let a small file expand into a huge value ("billion laughs"): refuse them all."""
+    found: list[Problem] = []
+    lines_seen: set[int] = set()
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, yaml.AliasEvent) and event.start_mark.line not in lines_seen:
+                lines_seen.add(event.start_mark.line)
+                if len(found) < 5:
+                    found.append(
+                        error(
+                            Location(display, event.start_mark.line + 1),
+                            f"YAML alias '*{event.anchor}' is not allowed; write the value out",
+                        )
+                    )
+    except yaml.YAMLError:
+        return []  # compose() reports the syntax error with its line
+    if len(lines_seen) > len(found):
+        found.append(error(Location(display, None), f"{len(lines_seen) - len(found)} more lines with YAML aliases"))
+    return found
 
 
 def _decode(raw: bytes, display: str) -> tuple[str | None, list[Problem]]:
