@@ -115,15 +115,13 @@ def _aliases(text: str, display: str) -> list[Problem]:
     lines_seen: set[int] = set()
     try:
         for event in yaml.parse(text, Loader=_Loader):
-            if isinstance(event, yaml.AliasEvent) and event.start_mark.line not in lines_seen:
-                lines_seen.add(event.start_mark.line)
+            if not isinstance(event, yaml.AliasEvent) or event.start_mark is None:
+                continue
+            line = event.start_mark.line + 1
+            if line not in lines_seen:
+                lines_seen.add(line)
                 if len(found) < 5:
-                    found.append(
-                        error(
-                            Location(display, event.start_mark.line + 1),
-                            f"YAML alias '*{event.anchor}' is not allowed; write the value out",
-                        )
-                    )
+                    found.append(error(Location(display, line), f"YAML alias '*{event.anchor}' is not allowed; write the value out"))
     except yaml.YAMLError:
         return []  # compose() reports the syntax error with its line
     if len(lines_seen) > len(found):

@@ -36,13 +36,14 @@ from deckbook.renderers.anki_notes import (
     stable_id,
 )
 from deckbook.renderers.base import DeckFilter, RenderContext, file_stem
+from deckbook.templating import source_of
 
 NIGHT = [".nightMode .highlight", ".night_mode .highlight"]
 
 
 def card_css(ctx_env: Any) -> str:
     """The note types' stylesheet: card.css plus Pygments colours for light and night mode."""
-    base = str(ctx_env.loader.get_source(ctx_env, str(TEMPLATES / "card.css"))[0])
+    base = source_of(ctx_env, str(TEMPLATES / "card.css"))
     return base + markup.pygments_css([".highlight"], "default") + markup.pygments_css(NIGHT, "github-dark")
 
 
@@ -127,12 +128,11 @@ def build_package(ctx: RenderContext, notes: list[NoteSpec]) -> Package:
 
 
 def _model(bank: Bank, nt: NoteTypeDef, env: Any, css: str, mod: int) -> _Model:
-    loader = env.loader
     templates = [
         {
             "name": t.name,
-            "qfmt": loader.get_source(env, str(TEMPLATES / t.front))[0],
-            "afmt": loader.get_source(env, str(TEMPLATES / t.back))[0],
+            "qfmt": source_of(env, str(TEMPLATES / t.front)),
+            "afmt": source_of(env, str(TEMPLATES / t.back)),
             "id": t.id,
         }
         for t in nt.templates

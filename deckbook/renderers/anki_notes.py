@@ -25,6 +25,7 @@ from markupsafe import Markup
 from deckbook.markup import MEDIA_PREFIX
 from deckbook.model import Bank, Question
 from deckbook.rendered import BankHtml
+from deckbook.templating import source_of
 
 TEMPLATES = Path("anki")
 
@@ -223,10 +224,5 @@ def _rewrite_media(text: str, names: dict[str, str]) -> str:
 
 def notetype_text(nt: NoteTypeDef, env: jinja2.Environment, css: str) -> str:
     """Everything that defines a note type; its hash drives the note type's modification time."""
-    loader = env.loader
-    assert loader is not None
-    templates = [
-        (t.name, t.id, loader.get_source(env, str(TEMPLATES / t.front))[0], loader.get_source(env, str(TEMPLATES / t.back))[0])
-        for t in nt.templates
-    ]
+    templates = [(t.name, t.id, source_of(env, str(TEMPLATES / t.front)), source_of(env, str(TEMPLATES / t.back))) for t in nt.templates]
     return json.dumps([nt.key, nt.title, [(f.name, f.id) for f in nt.fields], templates, css], ensure_ascii=False)

@@ -21,7 +21,7 @@ from deckbook import markup
 from deckbook.model import Level
 from deckbook.renderers.base import RenderContext, file_stem
 from deckbook.renderers.weasy import LocalFetcher, fonts
-from deckbook.templating import TEMPLATES_DIR
+from deckbook.templating import TEMPLATES_DIR, source_of
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +135,9 @@ def _layout(ctx: RenderContext, paper: str, cards: list[Card]) -> weasyprint.Doc
     page_css = f"@page {{ size: {width}mm {height}mm; }} .sheet {{ width: {width}mm; height: {height}mm; }}"
     card_css = f".card {{ width: {CARD_W}mm; height: {CARD_H}mm; }}"
     styles = [
-        weasyprint.CSS(filename=str(TEMPLATES_DIR / "cards" / "cards.css"), font_config=fonts()),
+        weasyprint.CSS(
+            string=source_of(ctx.env, "cards/cards.css"), base_url=(TEMPLATES_DIR / "cards").as_uri() + "/", font_config=fonts()
+        ),
         weasyprint.CSS(string=page_css + card_css, font_config=fonts()),
     ]
     return weasyprint.HTML(

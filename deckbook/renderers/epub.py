@@ -26,6 +26,7 @@ from deckbook.renderers.base import RenderContext, file_stem
 from deckbook.renderers.cover import cover_png
 from deckbook.renderers.indexing import service_index
 from deckbook.renderers.pdf import a4_anchors
+from deckbook.templating import source_of
 
 MIMETYPE = b"application/epub+zip"
 T = "epub/"
@@ -154,7 +155,7 @@ def _media(bank: Bank) -> list[dict[str, Any]]:
 
 
 def _css(env: Any) -> bytes:
-    base = str(env.loader.get_source(env, T + "epub.css")[0])
+    base = source_of(env, T + "epub.css")
     return (base + markup.pygments_css([".highlight"], "default")).encode("utf-8")
 
 

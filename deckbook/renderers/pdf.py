@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import weasyprint
 
@@ -32,7 +32,7 @@ from deckbook.renderers.base import RenderContext, file_stem
 from deckbook.renderers.cards import write_flashcards
 from deckbook.renderers.indexing import IndexEntry, service_index
 from deckbook.renderers.weasy import LocalFetcher, fonts
-from deckbook.templating import TEMPLATES_DIR
+from deckbook.templating import TEMPLATES_DIR, source_of
 
 log = logging.getLogger(__name__)
 
@@ -47,15 +47,17 @@ LEVEL_TEXT = {
 }
 
 
+def _css_text(env: Any, paper: str) -> str:
+    return source_of(env, "handbook/print.css") + source_of(env, f"handbook/paper-{paper}.css")
+
+
 @cache
-def _stylesheets(paper: str) -> tuple[weasyprint.CSS, ...]:
+def _stylesheets(css: str) -> tuple[weasyprint.CSS, ...]:
+    """Parsed once per process and text; relative url()s (fonts) resolve from templates/handbook/."""
     fc = fonts()
+    base = HANDBOOK.as_uri() + "/"
     code = markup.pygments_css([".highlight"], "default")
-    return (
-        weasyprint.CSS(filename=str(HANDBOOK / "print.css"), font_config=fc),
-        weasyprint.CSS(filename=str(HANDBOOK / f"paper-{paper}.css"), font_config=fc),
-        weasyprint.CSS(string=code, font_config=fc),
-    )
+    return (weasyprint.CSS(string=css, base_url=base, font_config=fc), weasyprint.CSS(string=code, font_config=fc))
 
 
 @dataclass
@@ -135,10 +137,10 @@ def handbook_html(ctx: RenderContext, paper: str, refs: PageRefs) -> str:
     )
 
 
-def _layout(html: str, paper: str, source_dir: Path) -> weasyprint.Document:
+def _layout(html: str, css: str, source_dir: Path) -> weasyprint.Document:
     """One WeasyPrint layout. Images resolve against the bank's folder (media/…); nothing else is fetched."""
     return weasyprint.HTML(string=html, base_url=source_dir.resolve().as_uri() + "/", url_fetcher=LocalFetcher(source_dir)).render(
-        stylesheets=list(_stylesheets(paper)), font_config=fonts(), pdf_variant="pdf/ua-1"
+        stylesheets=list(_stylesheets(css)), font_config=fonts(), pdf_variant="pdf/ua-1"
     )
 
 
@@ -164,7 +166,7 @@ def lay_out(ctx: RenderContext, paper: str, guess: Mapping[str, int] | None = No
     known: Mapping[str, int] = dict(guess or {})
     for attempt in range(1, MAX_LAYOUTS + 1):
         refs = PageRefs(known)
-        doc = _layout(handbook_html(ctx, paper, refs), paper, ctx.bank.source_dir)
+        doc = _layout(handbook_html(ctx, paper, refs), _css_text(ctx.env, paper), ctx.bank.source_dir)
         landed = _anchor_pages(doc)
         if all(known.get(a) == landed.get(a) for a in refs.asked):
             return Handbook(doc, landed, attempt)
@@ -175,7 +177,7 @@ def lay_out(ctx: RenderContext, paper: str, guess: Mapping[str, int] | None = No
 def _cache_key(ctx: RenderContext, paper: str) -> str:
     """Inputs of the layout except the page numbers themselves."""
     html = handbook_html(ctx, paper, PageRefs())
-    css = "".join((HANDBOOK / n).read_text(encoding="utf-8") for n in ("print.css", f"paper-{paper}.css"))
+    css = _css_text(ctx.env, paper)
     return hashlib.sha256(f"{weasyprint.__version__}\x00{html}\x00{css}".encode()).hexdigest()[:24]
 
 
