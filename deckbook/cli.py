@@ -45,6 +45,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("what", nargs="*", metavar="COMMAND|TARGET", help="check, lock, or outputs to build: " + ", ".join(RENDERERS))
     p.add_argument("--source", type=Path, default=Path("source"), help="the bank's folder (default: source)")
     p.add_argument("--out", type=Path, default=Path("output"), help="where outputs go (default: output)")
+    p.add_argument(
+        "--templates", type=Path, metavar="DIR", help="your own templates: files here replace the built-in ones of the same path"
+    )
     p.add_argument("--paper", choices=PAPERS, action="append", help="PDF paper size; repeat for both (default: a4 and letter)")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.add_argument("--locked", action="store_true", help="with check: fail when the ledger is out of date")
@@ -73,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     command = args.what[0] if args.what and args.what[0] in COMMANDS else None
     if command == "check":
-        outcome = pipeline.check(args.source, strict=args.strict, locked=args.locked)
+        outcome = pipeline.check(args.source, strict=args.strict, locked=args.locked, templates=args.templates)
         _report(err, outcome.problems, "check", outcome.ok)
         if outcome.ok and not args.quiet:
             out.print(f"{args.source}: ok", markup=False)
@@ -93,7 +96,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 status.update(f"rendering {target}…")
 
         outcome = pipeline.build(
-            args.source, args.out, targets, options, strict=args.strict, lock_only=command == "lock", progress=progress
+            args.source,
+            args.out,
+            targets,
+            options,
+            strict=args.strict,
+            lock_only=command == "lock",
+            templates=args.templates,
+            progress=progress,
         )
     _report(err, outcome.problems, "build", outcome.ok)
     if not outcome.ok:
@@ -126,6 +136,8 @@ def _usage_error(args: argparse.Namespace) -> str | None:
         return f"'{commands[0]}' takes no targets"
     if args.locked and commands != ["check"]:
         return "--locked only applies to check"
+    if args.templates is not None and not args.templates.is_dir():
+        return f"--templates: no folder at {args.templates}"
     if _offset(args.card_offset) is None:
         return f"--card-offset expects two numbers in mm like 1.5,-1; got '{args.card_offset}'"
     return None

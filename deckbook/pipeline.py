@@ -73,12 +73,12 @@ def _blocking(problems: Sequence[Problem], strict: bool) -> bool:
     return any(p.severity is Severity.ERROR or strict for p in problems)
 
 
-def check(source: Path, *, strict: bool = False, locked: bool = False) -> Outcome:
+def check(source: Path, *, strict: bool = False, locked: bool = False, templates: Path | None = None) -> Outcome:
     """`build.py check`: report problems; with `locked`, a stale ledger is an error too."""
     checked = check_source(source)
     problems = list(checked.problems)
     if checked.bank is not None and not any(p.severity is Severity.ERROR for p in problems):
-        problems += _ledger_problems(checked.bank, locked)
+        problems += _ledger_problems(checked.bank, locked, templates)
     return Outcome(problems=problems, ok=not _blocking(problems, strict))
 
 
@@ -87,12 +87,12 @@ def _ledger_path(source: Path) -> tuple[Path, str]:
     return path, os.path.normpath(str(path))
 
 
-def _ledger_problems(bank: Bank, locked: bool) -> list[Problem]:
+def _ledger_problems(bank: Bank, locked: bool, templates: Path | None) -> list[Problem]:
     path, shown = _ledger_path(bank.source_dir)
     current, problems = ledger_mod.read(path, shown)
     if current is None:
         return problems
-    env = make_env()
+    env = make_env(templates)
     changes = ledger_mod.compare(current, ledger_contents(bank, render_bank(bank), env))
     loc = Location(shown)
     out: list[Problem] = [
@@ -135,6 +135,7 @@ def build(
     *,
     strict: bool = False,
     lock_only: bool = False,
+    templates: Path | None = None,
     progress: Callable[[str], None] = lambda _msg: None,
 ) -> Outcome:
     """Validate, refresh the ledger, render `targets` and move the results into `out`."""
@@ -151,11 +152,11 @@ def build(
         outcome.ok = False
         return outcome
     html = render_bank(bank)
-    env = make_env()
+    env = make_env(templates)
     contents = ledger_contents(bank, html, env)
     changes = ledger_mod.compare(current, contents)
     if changes.reused:
-        outcome.problems += [p for p in _ledger_problems(bank, False) if p.severity is Severity.ERROR]
+        outcome.problems += [p for p in _ledger_problems(bank, False, templates) if p.severity is Severity.ERROR]
         outcome.ok = False
         return outcome
     fresh = ledger_mod.refresh(current, contents, ledger_mod.now()) if changes.stale else current
