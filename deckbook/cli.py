@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
 from collections.abc import Sequence
@@ -16,6 +17,7 @@ from deckbook.problems import Severity, count
 from deckbook.renderers import RENDERERS
 from deckbook.renderers.base import PAPERS, DeckFilter, Options
 
+log = logging.getLogger("deckbook")
 COMMANDS = ("check", "lock")
 EPILOG = """\
 commands:
@@ -30,7 +32,8 @@ examples:
   uv run build.py anki --level advanced --level expert
   uv run build.py pdf --paper letter
 
-exit status: 0 success, 1 problems in the source (nothing written), 2 bad command line.
+exit status: 0 success, 1 problems in the source (nothing written), 2 bad command line,
+3 internal error (a bug in deckbook; previous outputs untouched).
 Problems are printed as path:line: error|warning: message, every one of them in one run.
 """
 
@@ -95,16 +98,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             if status is not None:
                 status.update(f"rendering {target}…")
 
-        outcome = pipeline.build(
-            args.source,
-            args.out,
-            targets,
-            options,
-            strict=args.strict,
-            lock_only=command == "lock",
-            templates=args.templates,
-            progress=progress,
-        )
+        try:
+            outcome = pipeline.build(
+                args.source,
+                args.out,
+                targets,
+                options,
+                strict=args.strict,
+                lock_only=command == "lock",
+                templates=args.templates,
+                progress=progress,
+            )
+        except KeyboardInterrupt:
+            err.print("build.py: interrupted — the previous outputs are untouched", markup=False)
+            return 130
+        except Exception as exc:  # a bug in deckbook, not in the bank: say so, keep the old outputs
+            log.exception("internal error")
+            err.print(f"build.py: internal error: {type(exc).__name__}: {exc}", markup=False)
+            err.print("this is a bug in deckbook, not in your bank; the previous outputs are untouched", markup=False)
+            return 3
     _report(err, outcome.problems, "build", outcome.ok)
     if not outcome.ok:
         return 1
