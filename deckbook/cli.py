@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 import time
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,7 +17,6 @@ from deckbook.problems import Severity, count
 from deckbook.renderers import RENDERERS
 from deckbook.renderers.base import PAPERS, DeckFilter, Options
 
-log = logging.getLogger("deckbook")
 COMMANDS = ("check", "lock")
 EPILOG = """\
 commands:
@@ -65,6 +64,7 @@ def parser() -> argparse.ArgumentParser:
         "--card-offset", metavar="X,Y", default="0,0", help="flashcard backs: shift in mm for duplex printers that misalign (e.g. 1.5,-1)"
     )
     p.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+    p.add_argument("--debug", action="store_true", help="on an internal error, print the traceback")
     return p
 
 
@@ -113,9 +113,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             err.print("build.py: interrupted — the previous outputs are untouched", markup=False)
             return 130
         except Exception as exc:  # a bug in deckbook, not in the bank: say so, keep the old outputs
-            log.exception("internal error")
+            if args.debug:
+                traceback.print_exc()
             err.print(f"build.py: internal error: {type(exc).__name__}: {exc}", markup=False)
-            err.print("this is a bug in deckbook, not in your bank; the previous outputs are untouched", markup=False)
+            err.print("this is a bug in deckbook, not in your bank; the previous outputs are untouched (--debug shows where)", markup=False)
             return 3
     _report(err, outcome.problems, "build", outcome.ok)
     if not outcome.ok:

@@ -1,0 +1,87 @@
+"""The command line: exit codes, help, what a build prints, and what it leaves behind."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from deckbook.renderers import RENDERERS
+
+
+def test_help_explains_commands_and_exit_codes(cli) -> None:
+    with pytest.raises(SystemExit) as exc:
+        cli("--help")
+    assert exc.value.code == 0
+
+
+def test_help_text(capsys: pytest.CaptureFixture[str]) -> None:
+    from deckbook.cli import parser
+
+    text = parser().format_help()
+    for phrase in ("check", "lock", "--source", "--out", "--paper", "--strict", "--locked", "--level", "exit status: 0 success, 1"):
+        assert phrase in text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["nonsense"], "unknown command or target 'nonsense'"),
+        (["check", "anki"], "'check' takes no targets"),
+        (["anki", "--locked"], "--locked only applies to check"),
+        (["pdf", "--card-offset", "x"], "--card-offset expects two numbers in mm"),
+        (["pdf", "--templates", "/no/such/folder"], "--templates: no folder at /no/such/folder"),
+    ],
+)
+def test_bad_usage_exits_2(cli, args: list[str], message: str) -> None:
+    run = cli(*args)
+    assert run.code == 2
+    assert message in run.err
+
+
+def test_unknown_option_exits_2(cli) -> None:
+    with pytest.raises(SystemExit) as exc:
+        cli("--no-such-option")
+    assert exc.value.code == 2
+
+
+def test_check_ok_exits_0(minimal: Path, cli) -> None:
+    run = cli("check", "--strict", "--source", minimal)
+    assert (run.code, run.err) == (0, "")
+    assert run.out.strip() == f"{minimal}: ok"
+
+
+def test_missing_source_exits_1(tmp_path: Path, cli) -> None:
+    run = cli("check", "--source", tmp_path / "nowhere")
+    assert run.code == 1
+    assert run.lines[0] == f"{tmp_path / 'nowhere'}: error: source folder not found"
+
+
+def test_build_prints_each_output_with_size_and_time(minimal: Path, tmp_path: Path, cli) -> None:
+    run = cli("anki", "epub", "--source", minimal, "--out", tmp_path / "out")
+    assert run.code == 0, run.err
+    wrote = [line for line in run.out.splitlines() if line.startswith("wrote ")]
+    assert len(wrote) == 5  # full deck, three level decks, the e-book
+    for line in wrote:
+        assert line.endswith(("(anki)", "(epub)")) and " kB " in line and " s " in line
+    assert run.out.splitlines()[0].startswith("updated ") and "deckbook.lock" in run.out.splitlines()[0]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        ".deckbook-cache",
+        "minimal-test--level-advanced.apkg",
+        "minimal-test--level-basic.apkg",
+        "minimal-test--level-intermediate.apkg",
+        "minimal-test.apkg",
+        "minimal-test.epub",
+    ]
+
+
+def test_lock_refreshes_only_the_ledger(minimal: Path, tmp_path: Path, cli) -> None:
+    run = cli("lock", "--source", minimal, "--out", tmp_path / "out")
+    assert run.code == 0, run.err
+    assert (minimal / "deckbook.lock").exists()
+    assert not (tmp_path / "out").exists()
+    assert cli("check", "--locked", "--source", minimal).code == 0
+
+
+def test_registry_has_the_three_formats() -> None:
+    assert list(RENDERERS) == ["anki", "pdf", "epub"]
