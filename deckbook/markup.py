@@ -80,10 +80,38 @@ def _tables_without_inline_style(state: Any) -> None:
                     token.attrSet("class", f"align-{match.group(1)}")
 
 
+def _safe_targets(state: Any) -> None:
+    """validateLink cannot tell a link from an image: here https: images and media/ links lose their
+    target and become plain text, so only allow-listed targets ever reach an output."""
+    for block in state.tokens:
+        children = block.children or []
+        out: list[Token] = []
+        skip_close = 0
+        for token in children:
+            if token.type == "image" and not image_allowed(str(token.attrGet("src") or "")):
+                out.append(_text(token, token.content))
+            elif token.type == "link_open" and not link_allowed(str(token.attrGet("href") or "")):
+                skip_close += 1
+            elif token.type == "link_close" and skip_close:
+                skip_close -= 1
+            else:
+                out.append(token)
+        block.children = out
+
+
+def _text(like: Token, content: str) -> Token:
+    token = Token("text", "", 0)
+    token.content = content
+    token.level = like.level
+    return token
+
+
 def _make(html: bool) -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": html, "xhtmlOut": True, "highlight": _highlight, "maxNesting": 20})
     md.enable(["table", "strikethrough"])
     md.core.ruler.push("tables_without_inline_style", _tables_without_inline_style)
+    if not html:
+        md.core.ruler.push("safe_targets", _safe_targets)
     md.validateLink = lambda url: link_allowed(url) or image_allowed(url)  # type: ignore[method-assign]
     return md
 
