@@ -93,12 +93,10 @@ def handbook_html(ctx: RenderContext, paper: str, refs: PageRefs) -> str:
     bank = ctx.bank
 
     def index_pages(entry: IndexEntry) -> list[tuple[str, str]]:
-        spans: list[tuple[int, int, str]] = []
-        for q in entry.questions:
-            got = refs.pages([f"q-{q.id}", f"q-{q.id}-end"])
-            if got is None:
-                return [(PLACEHOLDER, f"q-{q.id}") for q in entry.questions]
-            spans.append((got[0], got[1], f"q-{q.id}"))
+        got = [refs.pages([f"q-{q.id}", f"q-{q.id}-end"]) for q in entry.questions]  # ask for all, every time
+        if any(g is None for g in got):
+            return [(PLACEHOLDER, f"q-{q.id}") for q in entry.questions]
+        spans = [(g[0], g[1], f"q-{q.id}") for g, q in zip(got, entry.questions, strict=True) if g is not None]
         first_anchor: dict[int, str] = {}
         covered: list[int] = []
         for start, end, anchor in spans:
@@ -170,7 +168,7 @@ def lay_out(ctx: RenderContext, paper: str, guess: Mapping[str, int] | None = No
         landed = _anchor_pages(doc)
         if all(known.get(a) == landed.get(a) for a in refs.asked):
             return Handbook(doc, landed, attempt)
-        known = {a: landed[a] for a in refs.asked if a in landed}
+        known = landed
     raise RuntimeError(f"page numbers did not settle after {MAX_LAYOUTS} layouts")  # a deckbook bug, not a user error
 
 
