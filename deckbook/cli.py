@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import traceback
@@ -11,10 +12,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-from deckbook import pipeline
+from deckbook import pipeline, renderers
 from deckbook.model import Level
 from deckbook.problems import Severity, count
-from deckbook.renderers import RENDERERS
 from deckbook.renderers.base import PAPERS, DeckFilter, Options
 
 COMMANDS = ("check", "lock")
@@ -44,7 +44,7 @@ def parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("what", nargs="*", metavar="COMMAND|TARGET", help="check, lock, or outputs to build: " + ", ".join(RENDERERS))
+    p.add_argument("what", nargs="*", metavar="COMMAND|TARGET", help="check, lock, or outputs to build: " + ", ".join(renderers.names()))
     p.add_argument("--source", type=Path, default=Path("source"), help="the bank's folder (default: source)")
     p.add_argument("--out", type=Path, default=Path("output"), help="where outputs go (default: output)")
     p.add_argument(
@@ -62,6 +62,14 @@ def parser() -> argparse.ArgumentParser:
     deck.add_argument("--no-level-decks", action="store_true", help="do not also write one deck per level")
     p.add_argument(
         "--card-offset", metavar="X,Y", default="0,0", help="flashcard backs: shift in mm for duplex printers that misalign (e.g. 1.5,-1)"
+    )
+    p.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=default_jobs(),
+        metavar="N",
+        help=f"worker processes for independent outputs (default: {default_jobs()}, the usable cores)",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="print only problems")
     p.add_argument("--debug", action="store_true", help="on an internal error, print the traceback")
@@ -84,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if outcome.ok and not args.quiet:
             out.print(f"{args.source}: ok", markup=False)
         return 0 if outcome.ok else 1
-    targets = list(dict.fromkeys(args.what)) or list(RENDERERS)
+    targets = list(dict.fromkeys(args.what)) or renderers.names()
     options = Options(
         papers=tuple(dict.fromkeys(args.paper)) if args.paper else PAPERS,
         deck_filter=DeckFilter(tuple(args.level), tuple(args.chapter), tuple(args.tag)),
@@ -107,6 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 strict=args.strict,
                 lock_only=command == "lock",
                 templates=args.templates,
+                jobs=args.jobs,
                 progress=progress,
             )
         except KeyboardInterrupt:
@@ -122,13 +131,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not outcome.ok:
         return 1
     if not args.quiet:
-        if outcome.ledger_note:
-            out.print(outcome.ledger_note, markup=False)
-        for w in outcome.written:
-            out.print(f"wrote {w.path}  {_size(w.size)}  {w.seconds:.1f} s  ({w.target})", markup=False)
-        if command != "lock":
-            out.print(f"done in {time.perf_counter() - start:.1f} s", markup=False)
+        _print_outcome(out, outcome, args, start, command)
     return 0
+
+
+def _print_outcome(out: Console, outcome: pipeline.Outcome, args: argparse.Namespace, start: float, command: str | None) -> None:
+    if outcome.up_to_date:
+        out.print(f"{args.out}: up to date (nothing changed since the last build)", markup=False)
+        return
+    if outcome.ledger_note:
+        out.print(outcome.ledger_note, markup=False)
+    for w in outcome.written:
+        verb = "wrote" if w.changed else "same "
+        out.print(f"{verb} {w.path}  {_size(w.size)}  {w.seconds:.1f} s  ({w.target})", markup=False)
+    if outcome.skipped:
+        out.print(f"unchanged: {', '.join(outcome.skipped)}", markup=False)
+    if command != "lock":
+        out.print(f"done in {time.perf_counter() - start:.1f} s", markup=False)
 
 
 class _Null:
@@ -139,16 +158,27 @@ class _Null:
         return None
 
 
+def default_jobs() -> int:
+    """One worker per usable core, at most 4 (each handbook layout holds ~1 GB)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 4))
+
+
 def _usage_error(args: argparse.Namespace) -> str | None:
     what = list(args.what)
     commands = [w for w in what if w in COMMANDS]
-    unknown = [w for w in what if w not in COMMANDS and w not in RENDERERS]
+    unknown = [w for w in what if w not in COMMANDS and w not in renderers.names()]
     if unknown:
-        return f"unknown command or target '{unknown[0]}' (choose from {', '.join(COMMANDS + tuple(RENDERERS))})"
+        return f"unknown command or target '{unknown[0]}' (choose from {', '.join(COMMANDS + tuple(renderers.names()))})"
     if commands and len(what) > 1:
         return f"'{commands[0]}' takes no targets"
     if args.locked and commands != ["check"]:
         return "--locked only applies to check"
+    if args.jobs < 1:
+        return f"--jobs must be at least 1; got {args.jobs}"
     if args.templates is not None and not args.templates.is_dir():
         return f"--templates: no folder at {args.templates}"
     if _offset(args.card_offset) is None:

@@ -140,17 +140,42 @@ class Finding:
     is_error: bool = True
 
 
-def lint(text: str, *, inline: bool = False) -> list[Finding]:
-    """Report raw HTML, headings, disallowed links and images, and untagged code in `text`."""
+@dataclass(frozen=True)
+class Analysis:
+    """Everything validation needs from one Markdown field, from a single parse."""
+
+    findings: tuple[Finding, ...]
+    images: tuple[str, ...]  # media/ file names shown (allowed ones only)
+    words: int  # words outside code
+    items: int  # top-level list items
+
+
+def analyse(text: str, *, inline: bool = False) -> Analysis:
+    """Parse once (HTML enabled, to see it) and report findings, images and card-size measures."""
     findings: list[Finding] = []
+    shown: list[str] = []
+    words = items = 0
     tokens = _LINT.parse(text)
     for token, line in _walk(tokens):
         findings.extend(_check_token(token, line))
+        if token.type == "image":
+            src = str(token.attrGet("src") or "")
+            if image_allowed(src):
+                shown.append(src[len(MEDIA_PREFIX) :])
+        elif token.type == "text":
+            words += len(token.content.split())
+        elif token.type == "list_item_open" and token.level <= 1:
+            items += 1
     if inline:
         blocks = [t for t in tokens if t.nesting == 1 and t.level == 0]
         if len(blocks) > 1 or any(t.type != "paragraph_open" for t in blocks):
             findings.append(Finding(0, "must be one line of inline Markdown (no lists, code blocks or paragraphs)"))
-    return findings
+    return Analysis(tuple(findings), tuple(shown), words, items)
+
+
+def lint(text: str, *, inline: bool = False) -> list[Finding]:
+    """Report raw HTML, headings, disallowed links and images, and untagged code in `text`."""
+    return list(analyse(text, inline=inline).findings)
 
 
 def _walk(tokens: list[Token]) -> Iterator[tuple[Token, int]]:
@@ -201,22 +226,13 @@ def _check_token(token: Token, line: int) -> list[Finding]:
 
 def images(text: str) -> list[str]:
     """The media/ file names that `text` shows, in order."""
-    return [
-        str(t.attrGet("src"))[len(MEDIA_PREFIX) :]
-        for t, _ in _walk(_RENDER.parse(text))
-        if t.type == "image" and image_allowed(str(t.attrGet("src") or ""))
-    ]
+    return list(analyse(text).images)
 
 
 def plain_words(text: str) -> tuple[int, int]:
     """(words outside code, top-level list items) — the measures of a card-sized answer."""
-    words = items = 0
-    for token, _ in _walk(_RENDER.parse(text)):
-        if token.type == "text":
-            words += len(token.content.split())
-        elif token.type == "list_item_open" and token.level <= 1:
-            items += 1
-    return words, items
+    a = analyse(text)
+    return a.words, a.items
 
 
 def _clip(text: str) -> str:

@@ -9,6 +9,7 @@ ledger refreshed, so a failing or interrupted build leaves the previous good out
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 import os
 import shutil
@@ -19,19 +20,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from deckbook import incremental, renderers
+from deckbook import jobs as jobs_mod
 from deckbook import ledger as ledger_mod
 from deckbook.load import SourceIndex, load_bank
 from deckbook.model import Bank, Location
 from deckbook.problems import Problem, Severity, error, sort_key, warning
 from deckbook.rendered import render_bank
-from deckbook.renderers import RENDERERS
 from deckbook.renderers.anki import ledger_contents
 from deckbook.renderers.base import BuildInfo, Options, RenderContext
-from deckbook.templating import make_env
+from deckbook.templating import TEMPLATES_DIR, make_env
 from deckbook.validate import validate_bank
 
 log = logging.getLogger(__name__)
-CACHE_DIR = ".deckbook-cache"
+CACHE_DIR = incremental.CACHE_DIR
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class Written:
     size: int
     seconds: float
     target: str
+    changed: bool = True  # False: the new bytes equal the old file, which was left untouched
 
 
 @dataclass
@@ -48,8 +51,10 @@ class Outcome:
 
     problems: list[Problem] = field(default_factory=list)
     written: list[Written] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # units whose outputs were already up to date
     ledger_note: str | None = None
     ok: bool = True
+    up_to_date: bool = False  # nothing changed since the last build: nothing was loaded or written
 
 
 @dataclass(frozen=True)
@@ -136,9 +141,15 @@ def build(
     strict: bool = False,
     lock_only: bool = False,
     templates: Path | None = None,
+    jobs: int = 1,
     progress: Callable[[str], None] = lambda _msg: None,
 ) -> Outcome:
     """Validate, refresh the ledger, render `targets` and move the results into `out`."""
+    cache_dir = out / CACHE_DIR
+    options_key = repr((sorted(targets), options, strict))
+    manifest = incremental.Manifest.read(cache_dir)
+    if not lock_only and manifest.inputs and manifest.inputs == _inputs(source, templates, options_key) and manifest.files_intact(out):
+        return Outcome(up_to_date=True)
     checked = check_source(source)
     outcome = Outcome(problems=list(checked.problems))
     bank = checked.bank
@@ -163,35 +174,54 @@ def build(
     if changes.stale:
         outcome.ledger_note = f"updated {shown} ({_describe(changes)})"
     if not lock_only:
-        base = RenderContext(bank, html, env, out, fresh, build_info(bank, fresh), options, out / CACHE_DIR)
-        outcome.written = _render_all(base, targets, progress)
+        base = RenderContext(bank, html, env, out, fresh, build_info(bank, fresh), options, cache_dir)
+        outcome.written, outcome.skipped = _render_all(base, list(targets), manifest, jobs, progress)
     if changes.stale:
         write_atomic(path, ledger_mod.dumps(fresh).encode("utf-8"))
+    if not lock_only:
+        manifest.inputs = _inputs(source, templates, options_key)
+        manifest.write(cache_dir)
     return outcome
 
 
-def _render_all(base: RenderContext, targets: Sequence[str], progress: Callable[[str], None]) -> list[Written]:
-    """Render into a staging folder inside `base.out_dir`; move files into place only if all succeed."""
+def _inputs(source: Path, templates: Path | None, options_key: str) -> str:
+    return incremental.input_fingerprint(source, templates, options_key, source_revision(source))
+
+
+def _render_all(
+    base: RenderContext, targets: list[str], manifest: incremental.Manifest, jobs: int, progress: Callable[[str], None]
+) -> tuple[list[Written], list[str]]:
+    """Render the units whose inputs changed into a staging folder inside the output folder; only
+    when all succeeded, move each file into place (unless it is byte-identical to what is there)."""
     out = base.out_dir
     out.mkdir(parents=True, exist_ok=True)
+    units = jobs_mod.plan(base, targets)
+    code = incremental.digest_files(incremental.CODE_DIR) + incremental.digest_files(TEMPLATES_DIR)
+    prints = {u.key: _unit_fingerprint(base, u, code) for u in units}
+    todo = [u for u in units if manifest.units.get(u.key) != prints[u.key] or not manifest.files_intact(out, u.key)]
+    skipped = [u.key for u in units if u not in todo]
     staging = Path(tempfile.mkdtemp(prefix=".deckbook-staging-", dir=out))
     try:
-        staged: list[tuple[Path, float, str]] = []
-        for target in targets:
-            progress(target)
-            start = time.perf_counter()
-            files = RENDERERS[target]().render(dataclasses.replace(base, out_dir=staging))
-            seconds = time.perf_counter() - start
-            staged += [(f, seconds / max(len(files), 1), target) for f in files]
+        done = jobs_mod.run(dataclasses.replace(base, out_dir=staging), todo, jobs, progress)
         written = []
-        for f, seconds, target in staged:
-            final = out / f.relative_to(staging)
-            final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(f, final)
-            written.append(Written(final, final.stat().st_size, seconds, target))
-        return written
+        for result in done:
+            for f in result.files:
+                final = out / f.relative_to(staging)
+                changed = not (final.exists() and final.read_bytes() == f.read_bytes())
+                if changed:
+                    os.replace(f, final)
+                written.append(Written(final, final.stat().st_size, result.seconds / len(result.files), result.unit.target, changed))
+            manifest.record(result.unit.key, prints[result.unit.key], out, [str(f.relative_to(staging)) for f in result.files])
+        manifest.forget(prints)
+        return written, skipped
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _unit_fingerprint(ctx: RenderContext, unit: jobs_mod.Unit, code: str) -> str:
+    renderer = renderers.get(unit.target)
+    options = (ctx.options, ctx.options.papers)
+    return hashlib.sha256(f"{unit.key}\0{renderer.inputs(ctx, unit.name)}\0{code}\0{options}".encode()).hexdigest()
 
 
 def build_info(bank: Bank, fresh: ledger_mod.Ledger) -> BuildInfo:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from deckbook import markup
 from deckbook.load import MEDIA_DIR, SourceIndex
-from deckbook.model import Bank, Location, Question, Status
+from deckbook.model import Bank, Location, Status
 from deckbook.problems import Problem, error, warning
 
 MAX_ANSWER_WORDS = 100  # "≤ ~90 words": the card back must fit a phone screen
@@ -79,33 +79,40 @@ def _services(bank: Bank, index: SourceIndex) -> Iterator[Problem]:
             yield warning(s.loc, f"service '{s.id}' is {s.status.value}; add a 'note' saying since when and what to use instead")
 
 
-def _markdown(bank: Bank, index: SourceIndex) -> Iterator[Problem]:
-    fields: list[tuple[str, str, str, str, Location]] = []  # owner, label, key, text, fallback loc
+def _markdown_fields(bank: Bank) -> Iterator[tuple[str, str, str, str, Location]]:
+    """(owner id, label, key, text, fallback location) of every Markdown field in the bank."""
     if bank.book.description_md:
-        fields.append(("book", "book", "description", bank.book.description_md, bank.book.loc))
+        yield ("book", "book", "description", bank.book.description_md, bank.book.loc)
     for c in bank.chapters:
         if c.intro_md:
-            fields.append((f"chapter:{c.id}", f"chapter '{c.id}'", "intro", c.intro_md, c.loc))
-        else:
-            yield warning(c.loc, f"chapter '{c.id}' has no intro")
+            yield (f"chapter:{c.id}", f"chapter '{c.id}'", "intro", c.intro_md, c.loc)
     for q in bank.questions:
-        label = f"question '{q.id}'"
         for key, text in (("question", q.question_md), ("answer", q.answer_md), ("explanation", q.explanation_md), ("cloze", q.cloze_md)):
             if text:
-                fields.append((q.id, label, key, text, q.loc))
-        if not q.explanation_md:
-            yield warning(q.loc, f"{label} has no explanation")
-        yield from _card_size(q, index)
+                yield (q.id, f"question '{q.id}'", key, text, q.loc)
     for t in bank.terms:
-        fields.append((t.id, f"term '{t.id}'", "definition", t.definition_md, t.loc))
+        yield (t.id, f"term '{t.id}'", "definition", t.definition_md, t.loc)
+
+
+def _markdown(bank: Bank, index: SourceIndex) -> Iterator[Problem]:
+    for c in bank.chapters:
+        if not c.intro_md:
+            yield warning(c.loc, f"chapter '{c.id}' has no intro")
+    for q in bank.questions:
+        if not q.explanation_md:
+            yield warning(q.loc, f"question '{q.id}' has no explanation")
+    fields = _markdown_fields(bank)
     media = bank.source_dir / MEDIA_DIR
     for owner, label, key, text, loc in fields:
-        for finding in markup.lint(text, inline=(key == "question" and "\n" not in text.strip())):
+        found = markup.analyse(text, inline=(key == "question" and "\n" not in text.strip()))
+        for finding in found.findings:
             where = index.text_loc(owner, key, finding.line) or loc
             make = error if finding.is_error else warning
             yield make(where, f"{label}: '{key}': {finding.message}")
-        for name in markup.images(text):
+        for name in found.images:
             yield from _image(media / name, name, label, key, index.text_loc(owner, key) or loc, bank)
+        if key == "answer":
+            yield from _card_size(owner, found, index.text_loc(owner, key) or loc)
 
 
 def _image(path: Path, name: str, label: str, key: str, loc: Location, bank: Bank) -> Iterator[Problem]:
@@ -122,13 +129,11 @@ def _image(path: Path, name: str, label: str, key: str, loc: Location, bank: Ban
             yield error(loc, f"{label}: '{key}': image media/{name} cannot be read")
 
 
-def _card_size(q: Question, index: SourceIndex) -> Iterator[Problem]:
-    words, items = markup.plain_words(q.answer_md)
-    where = index.text_loc(q.id, "answer") or q.loc
-    if words > MAX_ANSWER_WORDS:
-        yield warning(where, f"question '{q.id}': answer has {words} words; keep it under ~90 and move depth to the explanation")
-    if items > MAX_ANSWER_ITEMS:
-        yield warning(where, f"question '{q.id}': answer has {items} bullets; keep it to {MAX_ANSWER_ITEMS} or fewer")
+def _card_size(qid: str, found: markup.Analysis, where: Location) -> Iterator[Problem]:
+    if found.words > MAX_ANSWER_WORDS:
+        yield warning(where, f"question '{qid}': answer has {found.words} words; keep it under ~90 and move depth to the explanation")
+    if found.items > MAX_ANSWER_ITEMS:
+        yield warning(where, f"question '{qid}': answer has {found.items} bullets; keep it to {MAX_ANSWER_ITEMS} or fewer")
 
 
 def _clozes(bank: Bank, index: SourceIndex) -> Iterator[Problem]:

@@ -106,6 +106,8 @@ def read_yaml(path: Path, display: str) -> tuple[YamlDoc, list[Problem]]:
     problems.extend(converter.problems)
     if converter.fatal:
         return YamlDoc(None, lines), problems
+    if data is None:
+        return YamlDoc(None, lines), [*problems, error(Location(display, 1), "file holds no value (null); expected a mapping of keys")]
     return YamlDoc(data, lines), problems
 
 

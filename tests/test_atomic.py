@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import pytest
 
-from deckbook.renderers import RENDERERS
+from deckbook import renderers
 from deckbook.renderers.base import RenderContext
 
 
@@ -17,7 +17,16 @@ class HalfWrittenRenderer:
     name: ClassVar[str] = "broken"
     error: ClassVar[type[BaseException]] = RuntimeError
 
-    def render(self, ctx: RenderContext) -> list[Path]:
+    def units(self, ctx: RenderContext) -> list[str]:
+        return ["only"]
+
+    def after(self, ctx: RenderContext, unit: str) -> list[tuple[str, str]]:
+        return []
+
+    def inputs(self, ctx: RenderContext, unit: str) -> str:
+        return "always"
+
+    def render(self, ctx: RenderContext, unit: str) -> list[Path]:
         (ctx.out_dir / "minimal-test.apkg").write_bytes(b"PK\x03\x04 half a zip")
         raise self.error("disk full")
 
@@ -40,8 +49,11 @@ def test_failure_mid_build_keeps_previous_outputs(minimal: Path, tmp_path: Path,
     chapter = minimal / "chapters" / "basics.yaml"
     chapter.write_text(chapter.read_text().replace("eleven nines) durability", "eleven nines) of durability"))
 
-    monkeypatch.setitem(RENDERERS, "broken", renderer)
-    run = cli("anki", "broken", "epub", "--source", minimal, "--out", out)
+    renderers.register("broken", renderer)
+    try:
+        run = cli("anki", "broken", "epub", "--source", minimal, "--out", out, "--jobs", "1")
+    finally:
+        renderers.unregister("broken")
 
     assert run.code == code
     assert message in run.err

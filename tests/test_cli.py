@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from deckbook.renderers import RENDERERS
+from deckbook import renderers
 
 
 def test_help_explains_commands_and_exit_codes(cli) -> None:
@@ -84,4 +84,4 @@ def test_lock_refreshes_only_the_ledger(minimal: Path, tmp_path: Path, cli) -> N
 
 
 def test_registry_has_the_three_formats() -> None:
-    assert list(RENDERERS) == ["anki", "pdf", "epub"]
+    assert renderers.names() == ["anki", "pdf", "epub"]

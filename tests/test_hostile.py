@@ -17,7 +17,7 @@ from deckbook.ledger import Ledger
 from deckbook.load import load_bank
 from deckbook.pipeline import build_info
 from deckbook.rendered import render_bank
-from deckbook.renderers import RENDERERS
+from deckbook import renderers
 from deckbook.renderers.base import Options, RenderContext
 from deckbook.templating import make_env
 from tests import book_checks as bc
@@ -117,7 +117,8 @@ def test_renderers_neutralise_hostile_markdown_even_unvalidated(target: str, min
 
     ledger = refresh(Ledger(), ledger_contents(bank, html, env), 1_800_000_000)
     ctx = RenderContext(bank, html, env, tmp_path, ledger, build_info(bank, ledger), Options(papers=("a4",)), tmp_path / "cache")
-    files = RENDERERS[target]().render(ctx)
+    renderer = renderers.get(target)
+    files = [f for unit in renderer.units(ctx) for f in renderer.render(ctx, unit)]
     assert files
     explanation = str(html.questions["adv-policy"].explanation)
     assert "<script" not in explanation and "<img src=x" not in explanation and "<iframe" not in explanation

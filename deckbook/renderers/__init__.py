@@ -1,18 +1,38 @@
 """The output formats: one module each, and this registry. Adding a format = a module + an entry.
 
-Order matters only for speed: the PDF runs before the EPUB so that the e-book's page list can
-reuse the A4 layout's page map instead of laying the book out again.
+Renderers are imported on first use, so commands that do not lay out pages (check, anki, an
+e-book whose page map is cached) never pay for importing WeasyPrint.
 """
 
 from __future__ import annotations
 
-from deckbook.renderers.anki import AnkiRenderer
-from deckbook.renderers.base import Renderer
-from deckbook.renderers.epub import EpubRenderer
-from deckbook.renderers.pdf import PdfRenderer
+import importlib
 
-RENDERERS: dict[str, type[Renderer]] = {
-    "anki": AnkiRenderer,
-    "pdf": PdfRenderer,
-    "epub": EpubRenderer,
+from deckbook.renderers.base import Renderer
+
+REGISTRY: dict[str, str] = {
+    "anki": "deckbook.renderers.anki:AnkiRenderer",
+    "pdf": "deckbook.renderers.pdf:PdfRenderer",
+    "epub": "deckbook.renderers.epub:EpubRenderer",
 }
+_EXTRA: dict[str, type[Renderer]] = {}  # renderers registered at run time (tests, plugins)
+
+
+def names() -> list[str]:
+    return list(REGISTRY) + [n for n in _EXTRA if n not in REGISTRY]
+
+
+def register(name: str, renderer: type[Renderer]) -> None:
+    _EXTRA[name] = renderer
+
+
+def unregister(name: str) -> None:
+    _EXTRA.pop(name, None)
+
+
+def get(name: str) -> Renderer:
+    if name in _EXTRA:
+        return _EXTRA[name]()
+    module, _, cls = REGISTRY[name].partition(":")
+    renderer: type[Renderer] = getattr(importlib.import_module(module), cls)
+    return renderer()

@@ -35,7 +35,7 @@ from deckbook.renderers.anki_notes import (
     notetype_text,
     stable_id,
 )
-from deckbook.renderers.base import DeckFilter, RenderContext, file_stem
+from deckbook.renderers.base import DeckFilter, RenderContext, digest, file_stem, media_digest
 from deckbook.templating import source_of
 
 NIGHT = [".nightMode .highlight", ".night_mode .highlight"]
@@ -110,7 +110,9 @@ def build_package(ctx: RenderContext, notes: list[NoteSpec]) -> Package:
     bank, env = ctx.bank, ctx.env
     css = card_css(env)
     models = {nt.key: _model(bank, nt, env, css, ctx.ledger.mod(f"notetype::{nt.key}")) for nt in NOTE_TYPES}
-    decks = _decks(ctx, notes)
+    # a deck's date is its newest note's: decks whose notes did not change stay byte-identical
+    epoch = max([ctx.ledger.mod(n.key) for n in notes] + [ctx.ledger.mod(f"notetype::{nt.key}") for nt in NOTE_TYPES])
+    decks = _decks(ctx, notes, time.strftime("%Y-%m-%d", time.gmtime(epoch)))
     for n in notes:
         decks[n.deck].add_note(
             _Note(
@@ -124,7 +126,7 @@ def build_package(ctx: RenderContext, notes: list[NoteSpec]) -> Package:
         )
     media_paths = {media_name(p): p for p in bank.media}
     used = sorted({m for n in notes for m in n.media if m in media_paths})
-    return Package(_write(list(decks.values()), [(m, media_paths[m]) for m in used], ctx.info.epoch), len(notes), tuple(decks))
+    return Package(_write(list(decks.values()), [(m, media_paths[m]) for m in used], epoch), len(notes), tuple(decks))
 
 
 def _model(bank: Bank, nt: NoteTypeDef, env: Any, css: str, mod: int) -> _Model:
@@ -149,7 +151,7 @@ def _model(bank: Bank, nt: NoteTypeDef, env: Any, css: str, mod: int) -> _Model:
     )
 
 
-def _decks(ctx: RenderContext, notes: Iterable[NoteSpec]) -> dict[str, genanki.Deck]:
+def _decks(ctx: RenderContext, notes: Iterable[NoteSpec], date: str) -> dict[str, genanki.Deck]:
     bank = ctx.bank
     description = ctx.env.get_template(str(TEMPLATES / "description.html.jinja")).render(
         book=bank.book,
@@ -157,7 +159,7 @@ def _decks(ctx: RenderContext, notes: Iterable[NoteSpec]) -> dict[str, genanki.D
         questions=len(bank.questions),
         terms=len(bank.terms),
         ns=bank.book.namespace,
-        info=ctx.info,
+        date=date,
     )
     root = bank.book.deck
     decks = {root: genanki.Deck(stable_id(bank.book.namespace, "deck", root), root, description)}
@@ -210,22 +212,38 @@ class AnkiRenderer:
 
     name: ClassVar[str] = "anki"
 
-    def render(self, ctx: RenderContext) -> list[Path]:
+    def units(self, ctx: RenderContext) -> list[str]:
+        return ["decks"]
+
+    def after(self, ctx: RenderContext, unit: str) -> list[tuple[str, str]]:
+        return []
+
+    def inputs(self, ctx: RenderContext, unit: str) -> str:
+        contents = ledger_contents(ctx.bank, ctx.html, ctx.env)
+        mods = {k: ctx.ledger.mod(k) for k in contents}
+        return digest(
+            contents, mods, str(ctx.html.description), vars(ctx.bank.book), vars(ctx.info), deck_files(ctx), media_digest(ctx.bank)
+        )
+
+    def render(self, ctx: RenderContext, unit: str) -> list[Path]:
         notes = build_notes(ctx.bank, ctx.html, ctx.env)
-        stem = file_stem(ctx.bank)
-        flt = ctx.options.deck_filter
-        jobs: list[tuple[str, DeckFilter]]
-        if not flt.empty:
-            jobs = [(f"{stem}--{flt.slug}.apkg", flt)]
-        else:
-            jobs = [(f"{stem}.apkg", flt)]
-            if ctx.options.level_decks:
-                present = {q.level for q in ctx.bank.questions}
-                jobs += [(f"{stem}--level-{lv.value}.apkg", DeckFilter(levels=(lv.value,))) for lv in Level if lv in present]
         written = []
-        for filename, job_filter in jobs:
+        for filename, job_filter in deck_files(ctx):
             package = build_package(ctx, select(notes, ctx.bank, job_filter))
             path = ctx.out_dir / filename
             path.write_bytes(package.data)
             written.append(path)
         return written
+
+
+def deck_files(ctx: RenderContext) -> list[tuple[str, DeckFilter]]:
+    """The decks a build writes: the focused one, or the full deck plus one per level present."""
+    stem = file_stem(ctx.bank)
+    flt = ctx.options.deck_filter
+    if not flt.empty:
+        return [(f"{stem}--{flt.slug}.apkg", flt)]
+    jobs = [(f"{stem}.apkg", flt)]
+    if ctx.options.level_decks:
+        present = {q.level for q in ctx.bank.questions}
+        jobs += [(f"{stem}--level-{lv.value}.apkg", DeckFilter(levels=(lv.value,))) for lv in Level if lv in present]
+    return jobs

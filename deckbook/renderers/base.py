@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, Protocol
@@ -65,11 +67,39 @@ class RenderContext:
 
 
 class Renderer(Protocol):
-    """One output format. `render` writes only under ctx.out_dir and returns the files it wrote."""
+    """One output format, split into independent units of work (e.g. one per paper size).
+
+    Contract: `render(ctx, unit)` writes only under ctx.out_dir and returns the files it wrote;
+    units of one renderer may run in parallel processes; a unit runs after every unit named in
+    `after(ctx, unit)` (e.g. the e-book's page list reuses the A4 layout).
+    """
 
     name: ClassVar[str]
 
-    def render(self, ctx: RenderContext) -> list[Path]: ...
+    def units(self, ctx: RenderContext) -> list[str]: ...
+
+    def after(self, ctx: RenderContext, unit: str) -> list[tuple[str, str]]: ...
+
+    def inputs(self, ctx: RenderContext, unit: str) -> str:
+        """A digest of what this unit's output depends on in the bank (code, templates and options
+        are added by the pipeline); equal digests mean the previous output is still right."""
+        ...
+
+    def render(self, ctx: RenderContext, unit: str) -> list[Path]: ...
+
+
+def digest(*parts: object) -> str:
+    """A short stable digest of JSON-able parts (for `Renderer.inputs`)."""
+    text = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def media_digest(bank: Bank) -> str:
+    """The bytes of every media file (an edited image changes every output that shows it)."""
+    h = hashlib.sha256()
+    for path in bank.media:
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
 
 
 def file_stem(bank: Bank) -> str:

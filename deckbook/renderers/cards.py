@@ -19,7 +19,7 @@ from markupsafe import Markup
 
 from deckbook import markup
 from deckbook.model import Level
-from deckbook.renderers.base import RenderContext, file_stem
+from deckbook.renderers.base import RenderContext, digest, file_stem, media_digest
 from deckbook.renderers.weasy import LocalFetcher, fonts
 from deckbook.templating import TEMPLATES_DIR, source_of
 
@@ -179,11 +179,17 @@ def build_flashcards(ctx: RenderContext, paper: str) -> tuple[bytes, int]:
     return doc.write_pdf(), len(doc.pages)
 
 
-def write_flashcards(ctx: RenderContext) -> list[Path]:
-    written = []
-    for paper in ctx.options.papers:
-        data, _ = build_flashcards(ctx, paper)
-        path = ctx.out_dir / f"{file_stem(ctx.bank)}-flashcards-{paper}.pdf"
-        path.write_bytes(data)
-        written.append(path)
-    return written
+def flashcard_inputs(ctx: RenderContext, paper: str) -> str:
+    """Cards depend on questions and answers only: glossary or explanation edits do not redo them."""
+    cards = [(c.id, c.section, str(c.chapter), c.level.value, str(c.question), str(c.answer)) for c in cards_for(ctx)]
+    book = ctx.bank.book
+    return digest(
+        cards, book.title, book.version, book.author, ctx.info.date, paper, ctx.options.flashcard_offset_mm, media_digest(ctx.bank)
+    )
+
+
+def write_flashcards(ctx: RenderContext, paper: str) -> Path:
+    data, _ = build_flashcards(ctx, paper)
+    path = ctx.out_dir / f"{file_stem(ctx.bank)}-flashcards-{paper}.pdf"
+    path.write_bytes(data)
+    return path

@@ -22,10 +22,10 @@ from markupsafe import Markup
 
 from deckbook import markup
 from deckbook.model import Bank
-from deckbook.renderers.base import RenderContext, file_stem
+from deckbook.renderers.base import RenderContext, digest, file_stem, media_digest
 from deckbook.renderers.cover import cover_png
+from deckbook.renderers.handbook import cached_anchors, layout_key
 from deckbook.renderers.indexing import service_index
-from deckbook.renderers.pdf import a4_anchors
 from deckbook.templating import source_of
 
 MIMETYPE = b"application/epub+zip"
@@ -188,8 +188,23 @@ class EpubRenderer:
 
     name: ClassVar[str] = "epub"
 
-    def render(self, ctx: RenderContext) -> list[Path]:
-        pages = page_map(ctx.bank, a4_anchors(ctx))
+    def units(self, ctx: RenderContext) -> list[str]:
+        return ["epub"]
+
+    def after(self, ctx: RenderContext, unit: str) -> list[tuple[str, str]]:
+        return [("pdf", "a4")]  # reuse the A4 layout's page map when the PDF is built too
+
+    def inputs(self, ctx: RenderContext, unit: str) -> str:
+        # the A4 layout key covers every text in the bank; the page list depends on that layout
+        return digest(layout_key(ctx, "a4"), vars(ctx.bank.book), vars(ctx.info), media_digest(ctx.bank))
+
+    def render(self, ctx: RenderContext, unit: str) -> list[Path]:
+        anchors = cached_anchors(ctx, "a4", exact=True)
+        if anchors is None:  # no fresh layout to reuse: lay the A4 book out (WeasyPrint loads only now)
+            from deckbook.renderers.pdf import anchors_for_ebook
+
+            anchors = anchors_for_ebook(ctx)
+        pages = page_map(ctx.bank, anchors)
         path = ctx.out_dir / f"{file_stem(ctx.bank)}.epub"
         path.write_bytes(zip_epub(build_epub_files(ctx, pages), ctx.info.epoch))
         return [path]

@@ -1,0 +1,80 @@
+"""Incremental and parallel builds: nothing changed → nothing done; one change → only its outputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests import book_checks as bc
+
+
+def stamps(out: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_mtime_ns for p in out.iterdir() if p.is_file()}
+
+
+def test_unchanged_rebuild_is_up_to_date_and_writes_nothing(minimal: Path, tmp_path: Path, cli) -> None:
+    out = tmp_path / "out"
+    assert cli("--source", minimal, "--out", out, "--paper", "a4", "-q").code == 0
+    before = stamps(out)
+    ledger = (minimal / "deckbook.lock").stat().st_mtime_ns
+    run = cli("--source", minimal, "--out", out, "--paper", "a4")
+    assert run.code == 0
+    assert run.out.strip() == f"{out}: up to date (nothing changed since the last build)"
+    assert stamps(out) == before
+    assert (minimal / "deckbook.lock").stat().st_mtime_ns == ledger
+
+
+def test_glossary_edit_redoes_what_shows_the_glossary_only(minimal: Path, tmp_path: Path, cli) -> None:
+    out = tmp_path / "out"
+    assert cli("--source", minimal, "--out", out, "--paper", "a4", "-q").code == 0
+    before = stamps(out)
+    glossary = minimal / "glossary.yaml"
+    glossary.write_text(glossary.read_text().replace("afford to lose", "afford to lose after a failure"))
+    run = cli("--source", minimal, "--out", out, "--paper", "a4")
+    assert run.code == 0, run.err
+    after = stamps(out)
+    assert "unchanged: pdf:cards-a4" in run.out  # flashcards show questions and answers only
+    assert after["minimal-test-flashcards-a4.pdf"] == before["minimal-test-flashcards-a4.pdf"]
+    for changed in ("minimal-test-a4.pdf", "minimal-test.epub", "minimal-test.apkg"):
+        assert after[changed] != before[changed], changed
+    # decks that do not contain the glossary keep their bytes, so they are not rewritten
+    for level in ("basic", "intermediate", "advanced"):
+        name = f"minimal-test--level-{level}.apkg"
+        assert after[name] == before[name], name
+
+
+def test_question_edit_rewrites_only_the_decks_that_hold_it(minimal: Path, tmp_path: Path, cli) -> None:
+    out = tmp_path / "out"
+    assert cli("anki", "--source", minimal, "--out", out, "-q").code == 0
+    before = stamps(out)
+    chapter = minimal / "chapters" / "advanced-topics.yaml"
+    chapter.write_text(chapter.read_text().replace("is not the endpoint.", "is not your endpoint."))
+    run = cli("anki", "--source", minimal, "--out", out)
+    assert run.code == 0
+    after = stamps(out)
+    assert after["minimal-test.apkg"] != before["minimal-test.apkg"]
+    assert after["minimal-test--level-advanced.apkg"] != before["minimal-test--level-advanced.apkg"]
+    assert after["minimal-test--level-basic.apkg"] == before["minimal-test--level-basic.apkg"]
+    assert "same  " in run.out
+
+
+def test_deleted_output_is_rebuilt(minimal: Path, tmp_path: Path, cli) -> None:
+    out = tmp_path / "out"
+    assert cli("epub", "anki", "--source", minimal, "--out", out, "-q").code == 0
+    (out / "minimal-test.epub").unlink()
+    run = cli("epub", "anki", "--source", minimal, "--out", out)
+    assert run.code == 0
+    assert (out / "minimal-test.epub").exists()
+    assert "unchanged: anki:decks" in run.out
+
+
+def test_parallel_and_serial_builds_are_identical(tmp_path: Path, cli) -> None:
+    from tests.conftest import copy_bank
+
+    source = copy_bank("minimal", tmp_path)
+    assert cli("--source", source, "--out", tmp_path / "serial", "--jobs", "1", "-q").code == 0
+    assert cli("--source", source, "--out", tmp_path / "parallel", "--jobs", "2", "-q").code == 0
+    serial = sorted(p.name for p in (tmp_path / "serial").iterdir() if p.is_file())
+    assert serial == sorted(p.name for p in (tmp_path / "parallel").iterdir() if p.is_file())
+    assert len(serial) == 9  # 4 decks, 2 handbooks, 2 flashcard files, 1 e-book
+    for name in serial:
+        assert bc.sha256(tmp_path / "serial" / name) == bc.sha256(tmp_path / "parallel" / name), name
