@@ -156,8 +156,12 @@ def analyse(text: str, *, inline: bool = False) -> Analysis:
     shown: list[str] = []
     words = items = 0
     tokens = _LINT.parse(text)
+    previous = None
     for token, line in _walk(tokens):
         findings.extend(_check_token(token, line))
+        if token.type == "inline" and previous is not None and previous.type == "th_open" and not token.content.strip():
+            findings.append(Finding(line, "a table header cell is empty; name the column (screen readers announce it)", is_error=False))
+        previous = token
         if token.type == "image":
             src = str(token.attrGet("src") or "")
             if image_allowed(src):

@@ -182,3 +182,69 @@ def page_marker_problems(epub: Path, printed_page_of_section: dict[str, int]) ->
             problems.append(f"question {value}: printed on page {want}, but the e-book marks {since_last or previous}")
         previous, since_last = want, []
     return problems
+
+
+def number_problems(pdf_path: Path, bank: object) -> list[str]:
+    """Every page number the handbook prints — contents, self-tests, cross-references and the
+    index — must be the page its target is on (targets found through the PDF outline)."""
+    from deckbook.model import Bank
+    from deckbook.renderers.indexing import service_index
+
+    assert isinstance(bank, Bank)
+    marks = outline(pdf_path)
+    texts = page_texts(pdf_path)
+    page_of_title = {title: page for _, title, page in marks}
+    section_page = {t.split(" ", 1)[0]: p for lvl, t, p in marks if lvl == 2 and re.match(r"\d+\.\d+ ", t)}
+    problems = []
+    # every question has a bookmark
+    for q in bank.questions:
+        if q.section not in section_page:
+            problems.append(f"no bookmark for question {q.section}")
+    # contents
+    contents = texts[page_of_title["Contents"] - 1]
+    for c in bank.chapters:
+        line = next((ln for ln in contents.splitlines() if c.title in ln), None)
+        if line is None or int(re.findall(r"(\d+)\s*$", line)[0]) != page_of_title.get(c.title):
+            problems.append(f"contents: {c.title}: {line!r} vs page {page_of_title.get(c.title)}")
+    # self-tests: each section number is followed by the page of its answer
+    for c in bank.chapters:
+        start = page_of_title[f"Self-test: {c.title}"]
+        text = "\n".join(texts[start - 1 : start + 2])
+        text = text[text.index(f"Self-test: {c.title}") :]
+        for q in c.questions:
+            m = re.search(rf"(?<![\d.]){re.escape(q.section)}\s.*?p\.\s?(\d+)", text, re.DOTALL)
+            if m is None or int(m.group(1)) != section_page.get(q.section):
+                problems.append(f"self-test {q.section}: printed {m.group(1) if m else None}, answer on {section_page.get(q.section)}")
+    # cross-references anywhere
+    for number, text in enumerate(texts, start=1):
+        for section, page in re.findall(r"(\d+\.\d+) \(p\.\s?(\d+)\)", text):
+            if section in section_page and int(page) != section_page[section]:
+                problems.append(f"page {number}: see {section} (p. {page}) but it is on {section_page[section]}")
+    # index: page lists cover exactly the pages of the questions naming each service
+    index_text = re.sub(r"\s+", " ", _column_text(pdf_path, page_of_title["Index of services"]))
+    entries = service_index(bank)
+    positions, cursor = [], index_text.find("Index of services")
+    for entry in entries:  # entries are printed in this order: search each after the previous one
+        found = re.compile(re.escape(entry.service.name) + r"(?=[\s\d(])").search(index_text, max(cursor, 0))
+        cursor = found.start() if found else -1
+        positions.append((cursor, entry))
+    for (pos, entry), nxt in zip(positions, [*positions[1:], (len(index_text), None)], strict=True):
+        chunk = re.sub(r"\(.*?\)", "", index_text[pos + len(entry.service.name) : nxt[0]])
+        cited: set[int] = set()
+        for lo, hi in re.findall(r"(\d+)(?:\s*–\s*(\d+))?", chunk):
+            cited.update(range(int(lo), int(hi or lo) + 1))
+        starts = {section_page[q.section] for q in entry.questions if q.section in section_page}
+        if pos < 0 or not starts <= cited or 0 in cited:
+            problems.append(f"index {entry.service.name}: cites {sorted(cited)}, questions start on {sorted(starts)}")
+    return problems
+
+
+def _column_text(pdf_path: Path, first_page: int) -> str:
+    """Text of two-column pages, left column then right, from `first_page` to the end."""
+    parts = []
+    with pdfplumber.open(str(pdf_path)) as pdf:
+        for page in pdf.pages[first_page - 1 :]:
+            middle = page.width / 2
+            parts.append(page.crop((0, 0, middle, page.height)).extract_text() or "")
+            parts.append(page.crop((middle, 0, page.width, page.height)).extract_text() or "")
+    return "\n".join(parts)
