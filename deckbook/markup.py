@@ -170,11 +170,41 @@ def analyse(text: str, *, inline: bool = False) -> Analysis:
             words += len(token.content.split())
         elif token.type == "list_item_open" and token.level <= 1:
             items += 1
+    findings.extend(_lazy_continuations(text))
     if inline:
         blocks = [t for t in tokens if t.nesting == 1 and t.level == 0]
         if len(blocks) > 1 or any(t.type != "paragraph_open" for t in blocks):
             findings.append(Finding(0, "must be one line of inline Markdown (no lists, code blocks or paragraphs)"))
     return Analysis(tuple(findings), tuple(shown), words, items)
+
+
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+\S")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+def _lazy_continuations(text: str) -> list[Finding]:
+    """An unindented line right after a list item silently joins that item ("lazy continuation"):
+    the author almost always meant a new paragraph, which needs a blank line first."""
+    findings = []
+    in_fence = False
+    previous_is_item = False
+    for number, line in enumerate(text.splitlines()):
+        if _FENCE.match(line):
+            in_fence = not in_fence
+            previous_is_item = False
+            continue
+        if in_fence:
+            continue
+        if not line.strip():
+            previous_is_item = False
+            continue
+        is_item = bool(_LIST_ITEM.match(line))
+        if previous_is_item and not is_item and not line[0].isspace() and not line.startswith(("|", ">")):
+            findings.append(
+                Finding(number, "this line continues the list item above; leave a blank line before a new paragraph", is_error=False)
+            )
+        previous_is_item = is_item or (previous_is_item and line[0].isspace())
+    return findings
 
 
 def lint(text: str, *, inline: bool = False) -> list[Finding]:
