@@ -248,3 +248,28 @@ def _column_text(pdf_path: Path, first_page: int) -> str:
             parts.append(page.crop((0, 0, middle, page.height)).extract_text() or "")
             parts.append(page.crop((middle, 0, page.width, page.height)).extract_text() or "")
     return "\n".join(parts)
+
+
+def link_report(path: Path) -> tuple[int, list[str]]:
+    """(internal links that land on a page, problems): every link is internal or https/mailto."""
+    reader = pypdf.PdfReader(str(path))
+    named = reader.named_destinations
+    internal, problems = 0, []
+    for number, page in enumerate(reader.pages, start=1):
+        for ref in page.get("/Annots") or []:
+            annot = ref.get_object()
+            if annot.get("/Subtype") != "/Link":
+                continue
+            action = annot.get("/A")
+            dest = annot.get("/Dest") or (action.get("/D") if action is not None and action.get("/S") == "/GoTo" else None)
+            if dest is not None:
+                target = named.get(str(dest)) if isinstance(dest, (str, pypdf.generic.TextStringObject, pypdf.generic.NameObject)) else dest
+                if target is None:
+                    problems.append(f"page {number}: link to unknown destination {dest}")
+                else:
+                    internal += 1
+            elif action is not None and action.get("/S") == "/URI":
+                uri = str(action.get("/URI"))
+                if not uri.startswith(("https://", "mailto:")):
+                    problems.append(f"page {number}: link to {uri}")
+    return internal, problems

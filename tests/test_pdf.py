@@ -145,3 +145,9 @@ def test_levels_in_the_bank_match_the_badges(handbook: Path, minimal_build: Path
     text = "\n".join(bc.page_texts(handbook))
     for q in bank.questions:
         assert q.level.label.upper() in text
+
+
+def test_internal_links_resolve(handbook: Path) -> None:
+    internal, problems = bc.link_report(handbook)
+    assert problems == []
+    assert internal >= 5 + 3 + 3 + 2  # contents, self-test entries, cross-references, index entries

@@ -77,6 +77,14 @@ def test_deck_imports_with_the_real_engine(shipped: Path, bank: Bank, tmp_path: 
     per_deck = Counter(col.decks.name(col.get_card(c).did) for c in col.find_cards("-note:*Term*"))
     assert per_deck["Cloud Interview::01 Cloud foundations and strategy"] >= len(bank.chapters[0].questions)
     assert not list(col.media.check().missing)
+    ns = bank.book.namespace
+    for chapter in bank.chapters:  # every question of a chapter, and its cloze, carry its tag
+        expected = len(chapter.questions) + sum(1 for q in chapter.questions if q.cloze_md)
+        assert len(col.find_notes(f"tag:{ns}::chapter::{chapter.id}")) == expected, chapter.id
+    for level in ("basic", "intermediate", "advanced", "expert"):
+        qs = [q for q in bank.questions if q.level.value == level]
+        assert len(col.find_notes(f"tag:{ns}::level::{level}")) == len(qs) + sum(1 for q in qs if q.cloze_md), level
+    assert len(col.find_notes(f"tag:{ns}::glossary")) == len(bank.terms)
     for nid in col.find_notes(""):
         assert col.get_note(nid).cards()
     again = import_apkg(col, shipped / "cloud-interview.apkg")
@@ -106,6 +114,8 @@ def test_handbook_numbers_fonts_and_margins(shipped: Path, bank: Bank, paper: st
     assert bc.number_problems(pdf, bank) == []
     assert bc.unembedded_fonts(pdf) == []
     assert bc.glyphs_outside(pdf, inner_mm=24, outer_mm=18, skip_pages={1}) == []
+    internal, problems = bc.link_report(pdf)
+    assert problems == [] and internal >= len(bank.questions) + len(bank.chapters)  # at least the self-tests and contents
     text = "\n".join(bc.page_texts(pdf))
     assert "\ufffd" not in text
 
