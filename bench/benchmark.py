@@ -59,7 +59,13 @@ def synthetic_bank(n: int, dest: Path) -> Path:
     questions = []
     for i in range(n):
         q = dict(pool[i % len(pool)])
-        q["id"] = f"{q['id']}-r{i // len(pool)}" if i >= len(pool) else q["id"]
+        if i >= len(pool):  # a repeat: new id and slightly different text, so no cache sees a duplicate
+            copy = i // len(pool)
+            q["id"] = f"{q['id']}-r{copy}"
+            q["question"] = f"{q['question']} (variant {copy})"
+            q["answer"] = f"Variant {copy}. {q['answer']}"
+            if q.get("explanation"):
+                q["explanation"] = f"Variant {copy} of question {i}.\n\n{q['explanation']}"
         q.pop("see", None)
         q.pop("origin", None)
         questions.append(q)

@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
 from pygments import highlight as pygments_highlight
 from pygments.formatters import HtmlFormatter
@@ -80,23 +81,36 @@ def _tables_without_inline_style(state: Any) -> None:
                     token.attrSet("class", f"align-{match.group(1)}")
 
 
-def _safe_targets(state: Any) -> None:
-    """validateLink cannot tell a link from an image: here https: images and media/ links lose their
-    target and become plain text, so only allow-listed targets ever reach an output."""
-    for block in state.tokens:
-        children = block.children or []
-        out: list[Token] = []
-        skip_close = 0
-        for token in children:
-            if token.type == "image" and not image_allowed(str(token.attrGet("src") or "")):
-                out.append(_text(token, token.content))
-            elif token.type == "link_open" and not link_allowed(str(token.attrGet("href") or "")):
-                skip_close += 1
-            elif token.type == "link_close" and skip_close:
-                skip_close -= 1
-            else:
-                out.append(token)
-        block.children = out
+def _sanitised(tokens: tuple[Token, ...]) -> list[Token]:
+    """Copies of `tokens` that are safe to render: raw HTML becomes escaped text, links whose
+    target is not https:/mailto: lose the link, images not under media/ become their alt text.
+    Validation reports all of these as errors; this is the defence behind it."""
+    out = []
+    for token in tokens:
+        if token.type in ("html_block", "html_inline"):
+            out.append(token.copy(content=escapeHtml(token.content)))
+        elif token.children:
+            out.append(token.copy(children=_safe_children(token.children)))
+        else:
+            out.append(token)
+    return out
+
+
+def _safe_children(children: list[Token]) -> list[Token]:
+    out: list[Token] = []
+    skip_close = 0
+    for token in children:
+        if token.type == "html_inline":
+            out.append(token.copy(content=escapeHtml(token.content)))
+        elif token.type == "image" and not image_allowed(str(token.attrGet("src") or "")):
+            out.append(_text(token, token.content))
+        elif token.type == "link_open" and not link_allowed(str(token.attrGet("href") or "")):
+            skip_close += 1
+        elif token.type == "link_close" and skip_close:
+            skip_close -= 1
+        else:
+            out.append(token)
+    return out
 
 
 def _text(like: Token, content: str) -> Token:
@@ -106,29 +120,38 @@ def _text(like: Token, content: str) -> Token:
     return token
 
 
-def _make(html: bool) -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": html, "xhtmlOut": True, "highlight": _highlight, "maxNesting": 20})
+def _make() -> MarkdownIt:
+    """HTML parsing is on so that validation can see (and report) raw HTML; rendering never
+    passes it through (see _sanitised). Every link is parsed, and judged later."""
+    md = MarkdownIt("commonmark", {"html": True, "xhtmlOut": True, "highlight": _highlight, "maxNesting": 20})
     md.enable(["table", "strikethrough"])
     md.core.ruler.push("tables_without_inline_style", _tables_without_inline_style)
-    if not html:
-        md.core.ruler.push("safe_targets", _safe_targets)
-    md.validateLink = lambda url: link_allowed(url) or image_allowed(url)  # type: ignore[method-assign]
+    md.validateLink = lambda url: True  # type: ignore[method-assign]
     return md
 
 
-_RENDER = _make(html=False)
-_LINT = _make(html=True)
-_LINT.validateLink = lambda url: True  # type: ignore[method-assign]  # see everything, judge in lint()
+_MD = _make()
+
+
+@lru_cache(maxsize=16384)
+def _parse(text: str) -> tuple[Token, ...]:
+    """One parse per distinct text per process: validation and rendering share it (never mutated)."""
+    return tuple(_MD.parse(text))
+
+
+@lru_cache(maxsize=16384)
+def _parse_inline(text: str) -> tuple[Token, ...]:
+    return tuple(_MD.parseInline(text))
 
 
 def render(text: str) -> str:
     """Block Markdown → HTML (well-formed XHTML fragments)."""
-    return str(_RENDER.render(text))
+    return str(_MD.renderer.render(_sanitised(_parse(text)), _MD.options, {}))
 
 
 def render_inline(text: str) -> str:
     """One line of inline Markdown → HTML without a <p> wrapper (question fronts, titles)."""
-    return str(_RENDER.renderInline(text))
+    return str(_MD.renderer.render(_sanitised(_parse_inline(text)), _MD.options, {}))
 
 
 @dataclass(frozen=True)
@@ -155,7 +178,7 @@ def analyse(text: str, *, inline: bool = False) -> Analysis:
     findings: list[Finding] = []
     shown: list[str] = []
     words = items = 0
-    tokens = _LINT.parse(text)
+    tokens = list(_parse(text))
     previous = None
     for token, line in _walk(tokens):
         findings.extend(_check_token(token, line))

@@ -145,8 +145,21 @@ def deck_name(bank: Bank, chapter_number: int | None, title: str) -> str:
     return f"{bank.book.deck}::{chapter_number:0{width}d} {title}"
 
 
+_LAST: list[tuple[Bank, BankHtml, jinja2.Environment, list[NoteSpec]]] = []  # one-slot memo (same objects only)
+
+
 def build_notes(bank: Bank, html: BankHtml, env: jinja2.Environment) -> list[NoteSpec]:
-    """Every note of the full deck, in study order."""
+    """Every note of the full deck, in study order (computed once per build: the ledger, the
+    unit fingerprint and the packages all need it)."""
+    for b, h, e, notes in _LAST:
+        if b is bank and h is html and e is env:
+            return notes
+    notes = _build_notes(bank, html, env)
+    _LAST[:] = [(bank, html, env, notes)]
+    return notes
+
+
+def _build_notes(bank: Bank, html: BankHtml, env: jinja2.Environment) -> list[NoteSpec]:
     ns = bank.book.namespace
     media = {p.name: media_name(p) for p in bank.media}
     see_template = env.get_template(str(TEMPLATES / "see-also.html.jinja"))

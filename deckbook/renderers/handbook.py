@@ -110,8 +110,21 @@ def handbook_html(ctx: RenderContext, paper: str, refs: PageRefs) -> str:
     )
 
 
+_KEYS: list[tuple[tuple[object, ...], str]] = []  # small memo on object identity (holds the objects, so ids stay unique)
+
+
 def layout_key(ctx: RenderContext, paper: str) -> str:
-    """Inputs of the layout except the page numbers themselves."""
+    """Inputs of the layout except the page numbers themselves (memoised: asked for several times a build)."""
+    ident = (ctx.bank, ctx.html, ctx.env, ctx.info, paper)
+    for key_ident, key in _KEYS:
+        if all(a is b for a, b in zip(key_ident, ident, strict=True)):
+            return key
+    key = _layout_key(ctx, paper)
+    _KEYS[:] = [*_KEYS[-3:], (ident, key)]
+    return key
+
+
+def _layout_key(ctx: RenderContext, paper: str) -> str:
     html = handbook_html(ctx, paper, PageRefs())
     css = css_text(ctx.env, paper)
     return hashlib.sha256(f"{LAYOUT_ENGINE}\x00{html}\x00{css}".encode()).hexdigest()[:24]
