@@ -87,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     command = args.what[0] if args.what and args.what[0] in COMMANDS else None
     if command == "check":
-        outcome = pipeline.check(args.source, strict=args.strict, locked=args.locked, templates=args.templates)
+        outcome = pipeline.check(args.source, strict=args.strict, locked=args.locked, templates=args.templates, jobs=args.jobs)
         _report(err, outcome.problems, "check", outcome.ok)
         if outcome.ok and not args.quiet:
             out.print(f"{args.source}: ok", markup=False)

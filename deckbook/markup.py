@@ -1,10 +1,10 @@
-"""The one Markdown configuration: CommonMark + GFM tables, no HTML, code highlighted by Pygments.
+"""The one Markdown configuration: CommonMark + GFM tables, code highlighted by Pygments.
 
-Two parsers share the same rules: `render()` turns Markdown into XHTML-safe HTML for every output
-(deck, book, e-book), with raw HTML disabled so it comes out escaped; `lint()` parses with HTML
-*enabled* only to find and report it (and headings, links, images) before anything is rendered.
-Link and image targets are allow-listed in both, so hostile input cannot reach an output even if
-validation were skipped.
+Each distinct text is parsed once per process (`_parse`, memoised) with HTML parsing enabled, so
+that `analyse()` can see raw HTML, headings, links and images and report them before anything is
+rendered. `render()` never passes raw HTML through: it renders sanitised copies of those tokens
+in which HTML is escaped text, and links and images outside the allow-list are dropped, so hostile
+input cannot reach an output even if validation were skipped. Output is well-formed XHTML.
 """
 
 from __future__ import annotations
@@ -146,11 +146,17 @@ def _parse_inline(text: str) -> tuple[Token, ...]:
 
 def render(text: str) -> str:
     """Block Markdown → HTML (well-formed XHTML fragments)."""
+    primed = _PRIMED_HTML.get((text, False))
+    if primed is not None:
+        return primed
     return str(_MD.renderer.render(_sanitised(_parse(text)), _MD.options, {}))
 
 
 def render_inline(text: str) -> str:
     """One line of inline Markdown → HTML without a <p> wrapper (question fronts, titles)."""
+    primed = _PRIMED_HTML.get((text, True))
+    if primed is not None:
+        return primed
     return str(_MD.renderer.render(_sanitised(_parse_inline(text)), _MD.options, {}))
 
 
@@ -175,6 +181,9 @@ class Analysis:
 
 def analyse(text: str, *, inline: bool = False) -> Analysis:
     """Parse once (HTML enabled, to see it) and report findings, images and card-size measures."""
+    primed = _PRIMED_ANALYSIS.get((text, inline))
+    if primed is not None:
+        return primed
     findings: list[Finding] = []
     shown: list[str] = []
     words = items = 0
@@ -199,6 +208,24 @@ def analyse(text: str, *, inline: bool = False) -> Analysis:
         if len(blocks) > 1 or any(t.type != "paragraph_open" for t in blocks):
             findings.append(Finding(0, "must be one line of inline Markdown (no lists, code blocks or paragraphs)"))
     return Analysis(tuple(findings), tuple(shown), words, items)
+
+
+# Results computed ahead of the calls (deckbook.premark: worker processes, last build's cache).
+# Keys are (text, inline flag); values equal what the calls compute themselves.
+_PRIMED_ANALYSIS: dict[tuple[str, bool], Analysis] = {}
+_PRIMED_HTML: dict[tuple[str, bool], str] = {}
+
+
+def remember(text: str, lint_inline: bool, analysis: Analysis, render_inline: bool, html: str) -> None:
+    """Record results computed elsewhere for `analyse(text, inline=lint_inline)` and for
+    `render_inline(text)` (if `render_inline`) or `render(text)`."""
+    _PRIMED_ANALYSIS[(text, lint_inline)] = analysis
+    _PRIMED_HTML[(text, render_inline)] = html
+
+
+def forget_remembered() -> None:
+    _PRIMED_ANALYSIS.clear()
+    _PRIMED_HTML.clear()
 
 
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+\S")
@@ -282,8 +309,10 @@ def _check_token(token: Token, line: int) -> list[Finding]:
 
 
 def images(text: str) -> list[str]:
-    """The media/ file names that `text` shows, in order."""
-    return list(analyse(text).images)
+    """The media/ file names that `text` shows, in order (the same whether it was analysed as
+    one line or as blocks, so either primed analysis answers without a new parse)."""
+    primed = _PRIMED_ANALYSIS.get((text, True))
+    return list((primed or analyse(text)).images)
 
 
 def plain_words(text: str) -> tuple[int, int]:

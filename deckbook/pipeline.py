@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deckbook import incremental, renderers
+from deckbook import incremental, premark, renderers
 from deckbook import jobs as jobs_mod
 from deckbook import ledger as ledger_mod
 from deckbook.load import SourceIndex, load_bank
@@ -30,7 +30,7 @@ from deckbook.rendered import render_bank
 from deckbook.renderers.anki import ledger_contents
 from deckbook.renderers.base import BuildInfo, Options, RenderContext
 from deckbook.templating import TEMPLATES_DIR, make_env
-from deckbook.validate import validate_bank
+from deckbook.validate import markdown_work, validate_bank
 
 log = logging.getLogger(__name__)
 CACHE_DIR = incremental.CACHE_DIR
@@ -62,25 +62,30 @@ class Checked:
     bank: Bank | None
     index: SourceIndex
     problems: list[Problem]
+    markdown: list[premark.Work]
 
 
-def check_source(source: Path) -> Checked:
-    """Load and validate; every problem, sorted."""
+def check_source(source: Path, jobs: int = 1, markdown_cache: Path | None = None) -> Checked:
+    """Load and validate; every problem, sorted. The bank's Markdown is first taken from
+    `markdown_cache` or parsed in `jobs` processes (same results, less wall time)."""
     loaded = load_bank(source)
     problems = list(loaded.problems)
+    work = []
     if loaded.bank is not None:
+        work = markdown_work(loaded.bank)
+        premark.prime(work, jobs, markdown_cache)
         problems += validate_bank(loaded.bank, loaded.index)
     problems = sorted(set(problems), key=sort_key)
-    return Checked(loaded.bank, loaded.index, problems)
+    return Checked(loaded.bank, loaded.index, problems, work)
 
 
 def _blocking(problems: Sequence[Problem], strict: bool) -> bool:
     return any(p.severity is Severity.ERROR or strict for p in problems)
 
 
-def check(source: Path, *, strict: bool = False, locked: bool = False, templates: Path | None = None) -> Outcome:
+def check(source: Path, *, strict: bool = False, locked: bool = False, templates: Path | None = None, jobs: int = 1) -> Outcome:
     """`build.py check`: report problems; with `locked`, a stale ledger is an error too."""
-    checked = check_source(source)
+    checked = check_source(source, jobs)
     problems = list(checked.problems)
     if checked.bank is not None and not any(p.severity is Severity.ERROR for p in problems):
         problems += _ledger_problems(checked.bank, locked, templates)
@@ -150,7 +155,7 @@ def build(
     manifest = incremental.Manifest.read(cache_dir)
     if not lock_only and manifest.inputs and manifest.inputs == _inputs(source, templates, options_key) and manifest.files_intact(out):
         return Outcome(up_to_date=True)
-    checked = check_source(source)
+    checked = check_source(source, jobs, cache_dir / premark.CACHE_NAME)
     outcome = Outcome(problems=list(checked.problems))
     bank = checked.bank
     if bank is None or _blocking(outcome.problems, strict):
@@ -181,6 +186,7 @@ def build(
     if not lock_only:
         manifest.inputs = _inputs(source, templates, options_key)
         manifest.write(cache_dir)
+        premark.save(cache_dir / premark.CACHE_NAME, checked.markdown)
     return outcome
 
 

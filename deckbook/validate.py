@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from deckbook import markup
+from deckbook import markup, premark
 from deckbook.load import MEDIA_DIR, SourceIndex
 from deckbook.model import Bank, Location, Status
 from deckbook.problems import Problem, error, warning
@@ -94,6 +94,17 @@ def _markdown_fields(bank: Bank) -> Iterator[tuple[str, str, str, str, Location]
         yield (t.id, f"term '{t.id}'", "definition", t.definition_md, t.loc)
 
 
+def _one_line(key: str, text: str) -> bool:
+    """A question written on one line must stay inline Markdown (it is a card's front)."""
+    return key == "question" and "\n" not in text.strip()
+
+
+def markdown_work(bank: Bank) -> list[premark.Work]:
+    """Every Markdown field as validation analyses it and `rendered.render_bank` renders it
+    (questions inline, everything else as blocks), for `premark.prime`."""
+    return [premark.Work(text, _one_line(key, text), key == "question") for _, _, key, text, _ in _markdown_fields(bank)]
+
+
 def _markdown(bank: Bank, index: SourceIndex) -> Iterator[Problem]:
     for c in bank.chapters:
         if not c.intro_md:
@@ -104,7 +115,7 @@ def _markdown(bank: Bank, index: SourceIndex) -> Iterator[Problem]:
     fields = _markdown_fields(bank)
     media = bank.source_dir / MEDIA_DIR
     for owner, label, key, text, loc in fields:
-        found = markup.analyse(text, inline=(key == "question" and "\n" not in text.strip()))
+        found = markup.analyse(text, inline=_one_line(key, text))
         for finding in found.findings:
             where = index.text_loc(owner, key, finding.line) or loc
             make = error if finding.is_error else warning

@@ -47,6 +47,31 @@ def test_check_reports_every_problem(case: Path, tmp_path: Path, cli, monkeypatc
     assert "Traceback" not in run.err
 
 
+MARKDOWN_CASES = [c for c in CASES if (c / "chapters").exists() or (c / "glossary.yaml").exists()]
+
+
+@pytest.mark.parametrize("case", MARKDOWN_CASES, ids=[c.name for c in MARKDOWN_CASES])
+def test_parallel_markdown_reports_the_same(case: Path, tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Markdown parsed in worker processes (premark.prime) yields exactly the serial report."""
+    from deckbook import premark
+
+    pools = []
+
+    class CountedPool(premark.ProcessPoolExecutor):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            pools.append(1)
+            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(premark, "MIN_PARALLEL", 1)
+    monkeypatch.setattr(premark, "ProcessPoolExecutor", CountedPool)
+    source = copy_bank("minimal", tmp_path)
+    apply_case(case, source)
+    monkeypatch.chdir(tmp_path)
+    run = cli("check", "--strict", "--source", "source", "--jobs", "2")
+    assert pools == [1]  # the workers did the parsing
+    assert "\n".join(run.lines) + "\n" == (case / "expected.txt").read_text()
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_failed_build_writes_nothing(case: Path, tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
     source = copy_bank("minimal", tmp_path)

@@ -67,8 +67,11 @@ def test_deleted_output_is_rebuilt(minimal: Path, tmp_path: Path, cli) -> None:
     assert "unchanged: anki:decks" in run.out
 
 
-def test_parallel_and_serial_builds_are_identical(tmp_path: Path, cli) -> None:
+def test_parallel_and_serial_builds_are_identical(tmp_path: Path, cli, monkeypatch) -> None:
+    from deckbook import premark
     from tests.conftest import copy_bank
+
+    monkeypatch.setattr(premark, "MIN_PARALLEL", 1)  # Markdown parsed in workers too
 
     source = copy_bank("minimal", tmp_path)
     assert cli("--source", source, "--out", tmp_path / "serial", "--jobs", "1", "-q").code == 0
@@ -78,3 +81,46 @@ def test_parallel_and_serial_builds_are_identical(tmp_path: Path, cli) -> None:
     assert len(serial) == 9  # 4 decks, 2 handbooks, 2 flashcard files, 1 e-book
     for name in serial:
         assert bc.sha256(tmp_path / "serial" / name) == bc.sha256(tmp_path / "parallel" / name), name
+
+
+def _work(source: Path) -> list:
+    from deckbook.load import load_bank
+    from deckbook.validate import markdown_work
+
+    bank = load_bank(source).bank
+    assert bank is not None
+    return markdown_work(bank)
+
+
+def test_markdown_cache_serves_unchanged_fields_and_never_changes_output(minimal: Path, tmp_path: Path, cli) -> None:
+    """The last build's Markdown results are reused for unchanged texts only; a build that used
+    them makes the same bytes as a build from nothing; a damaged or stale cache is ignored."""
+    import json
+
+    from deckbook import premark
+
+    out = tmp_path / "out"
+    cache = out / ".deckbook-cache" / premark.CACHE_NAME
+    assert cli("anki", "epub", "--source", minimal, "--out", out, "-q").code == 0
+    work = _work(minimal)
+    assert premark.prime(work, 1, cache) == len(work)
+
+    chapter = minimal / "chapters" / "advanced-topics.yaml"
+    chapter.write_text(chapter.read_text().replace("is not the endpoint.", "is not your endpoint."))
+    assert premark.prime(_work(minimal), 1, cache) == len(work) - 1
+    assert cli("anki", "epub", "--source", minimal, "--out", out, "-q").code == 0
+    assert cli("anki", "epub", "--source", minimal, "--out", tmp_path / "cold", "-q").code == 0
+    for f in ("minimal-test.apkg", "minimal-test.epub"):
+        assert bc.sha256(out / f) == bc.sha256(tmp_path / "cold" / f), f
+
+    data = json.loads(cache.read_text())
+    data["version"] = "something else"
+    cache.write_text(json.dumps(data))
+    assert premark.prime(work, 1, cache) == 0
+    wrong_shape = json.dumps({"version": premark._version(), "entries": {"k": [1]}})
+    for damage in ("{not json", '{"version": "x"}', "[]", "", wrong_shape):
+        cache.write_text(damage)
+        assert premark.prime(work, 1, cache) == 0
+    (out / "minimal-test.epub").unlink()
+    assert cli("anki", "epub", "--source", minimal, "--out", out, "-q").code == 0
+    assert bc.sha256(out / "minimal-test.epub") == bc.sha256(tmp_path / "cold" / "minimal-test.epub")

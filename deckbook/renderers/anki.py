@@ -12,7 +12,6 @@ import io
 import itertools
 import json
 import sqlite3
-import tempfile
 import time
 import zipfile
 from collections.abc import Iterable
@@ -171,16 +170,14 @@ def _decks(ctx: RenderContext, notes: Iterable[NoteSpec], date: str) -> dict[str
 
 def _write(decks: list[genanki.Deck], media: list[tuple[str, Path]], epoch: int) -> bytes:
     """genanki writes the SQLite collection; we zip it ourselves with fixed dates and names."""
-    with tempfile.TemporaryDirectory(prefix="deckbook-anki-") as tmp:
-        db_path = Path(tmp) / "collection.anki2"
-        conn = sqlite3.connect(db_path)
-        try:
-            cursor = conn.cursor()
-            genanki.Package(decks).write_to_db(cursor, epoch, _ids(epoch))
-            conn.commit()
-        finally:
-            conn.close()
-        collection = db_path.read_bytes()
+    conn = sqlite3.connect(":memory:")  # no temporary file, no fsync: the zip gets the bytes
+    try:
+        cursor = conn.cursor()
+        genanki.Package(decks).write_to_db(cursor, epoch, _ids(epoch))
+        conn.commit()
+        collection = conn.serialize()
+    finally:
+        conn.close()
     stamp = _zip_time(epoch)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
