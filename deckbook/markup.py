@@ -162,7 +162,7 @@ def render_inline(text: str) -> str:
 
 @dataclass(frozen=True)
 class Finding:
-    """Something lint() found: the 0-based line inside the text and what is wrong."""
+    """Something analyse() found: the 0-based line inside the text and what is wrong."""
 
     line: int
     message: str
@@ -255,11 +255,6 @@ def _lazy_continuations(text: str) -> list[Finding]:
             )
         previous_is_item = is_item or (previous_is_item and line[0].isspace())
     return findings
-
-
-def lint(text: str, *, inline: bool = False) -> list[Finding]:
-    """Report raw HTML, headings, disallowed links and images, and untagged code in `text`."""
-    return list(analyse(text, inline=inline).findings)
 
 
 def _walk(tokens: list[Token]) -> Iterator[tuple[Token, int]]:

@@ -24,6 +24,7 @@ import re
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import cache
 from importlib.metadata import version
 from pathlib import Path
 
@@ -87,9 +88,15 @@ def save(cache_file: Path, work: Sequence[Work]) -> None:
             analysis.items,
             html,
         ]
+    data = json.dumps({"version": _version(), "entries": entries}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    try:
+        if cache_file.read_bytes() == data:
+            return  # nothing new since the last build
+    except OSError:
+        pass
     cache_file.parent.mkdir(parents=True, exist_ok=True)
     tmp = cache_file.with_name(f".{cache_file.name}.tmp")
-    tmp.write_text(json.dumps({"version": _version(), "entries": entries}, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    tmp.write_bytes(data)
     os.replace(tmp, cache_file)
 
 
@@ -128,6 +135,7 @@ def _read(cache_file: Path) -> dict[str, Result]:
         return {}
 
 
+@cache
 def _version() -> str:
     """Results depend on the markup code and the parser and highlighter versions; nothing else."""
     code = Path(markup.__file__).read_bytes()

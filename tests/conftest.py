@@ -57,11 +57,15 @@ def minimal(tmp_path: Path) -> Path:
     return copy_bank("minimal", tmp_path)
 
 
-@pytest.fixture(scope="session")
-def minimal_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The minimal bank built once (every output); tests read but never modify it."""
-    root = tmp_path_factory.mktemp("minimal-build")
-    source = copy_bank("minimal", root)
+def build_copy(name: str, root: Path) -> Path:
+    """Every output of a copy of bank `name` (its ledger stays untouched), built into root/output."""
+    source = copy_bank(name, root)
     out = root / "output"
     assert main(["--source", str(source), "--out", str(out), "-q"]) == 0
     return out
+
+
+@pytest.fixture(scope="session")
+def minimal_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The minimal bank built once (every output); tests read but never modify it."""
+    return build_copy("minimal", tmp_path_factory.mktemp("minimal-build"))

@@ -11,21 +11,42 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from deckbook.load import load_bank
-from deckbook.markup import lint, render
+from deckbook.markup import analyse, render
 from deckbook.pipeline import check_source
 from deckbook.yamlio import read_yaml
 from tests.conftest import BANKS
 
-KEYS = ["id", "title", "reviewed", "intro", "questions", "question", "answer", "explanation", "level", "kind", "services", "tags", "cloze", "see", "origin", "extra"]
+KEYS = [
+    "id",
+    "title",
+    "reviewed",
+    "intro",
+    "questions",
+    "question",
+    "answer",
+    "explanation",
+    "level",
+    "kind",
+    "services",
+    "tags",
+    "cloze",
+    "see",
+    "origin",
+    "extra",
+]
 scalars = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(),
     st.floats(allow_nan=False),
     st.text(max_size=40),
-    st.sampled_from(["basic", "expert", "concept", "s3", "bas-durability", "S1-001", "2026-11", "{{c1::x}}", "<b>", "# h", "media/azs.svg"]),
+    st.sampled_from(
+        ["basic", "expert", "concept", "s3", "bas-durability", "S1-001", "2026-11", "{{c1::x}}", "<b>", "# h", "media/azs.svg"]
+    ),
 )
-values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.sampled_from(KEYS), inner, max_size=6)), max_leaves=25)
+values = st.recursive(
+    scalars, lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.sampled_from(KEYS), inner, max_size=6)), max_leaves=25
+)
 SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -60,7 +81,9 @@ def test_any_chapter_structure_gives_a_bank_or_problems(chapter: object) -> None
 
 
 @SETTINGS
-@given(st.dictionaries(st.sampled_from(["title", "author", "version", "language", "deck", "namespace", "chapters", "x"]), values, max_size=8))
+@given(
+    st.dictionaries(st.sampled_from(["title", "author", "version", "language", "deck", "namespace", "chapters", "x"]), values, max_size=8)
+)
 def test_any_book_yaml_gives_a_bank_or_problems(book: dict[str, object]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "source"
@@ -72,7 +95,8 @@ def test_any_book_yaml_gives_a_bank_or_problems(book: dict[str, object]) -> None
 
 @SETTINGS
 @given(st.text(max_size=300))
-def test_markdown_render_and_lint_never_raise_and_never_emit_raw_html(text: str) -> None:
+def test_markdown_render_and_analyse_never_raise_and_never_emit_raw_html(text: str) -> None:
     html = render(text)
-    lint(text)
+    analyse(text)
+    analyse(text, inline=True)
     assert "<script" not in html.lower()

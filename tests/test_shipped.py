@@ -15,7 +15,7 @@ from deckbook.load import load_bank
 from deckbook.model import Bank
 from tests import book_checks as bc
 from tests.anki_engine import import_apkg, open_collection
-from tests.conftest import ROOT, SHIPPED, copy_bank
+from tests.conftest import ROOT, SHIPPED, build_copy
 
 pytestmark = pytest.mark.slow
 SHARED_TOOLS = ROOT.parent / "shared" / "tools"
@@ -31,13 +31,7 @@ def bank() -> Bank:
 @pytest.fixture(scope="session")
 def shipped(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Every output of the shipped bank, built once from a copy (the real ledger stays untouched)."""
-    from deckbook.cli import main
-
-    root = tmp_path_factory.mktemp("shipped")
-    source = copy_bank("shipped", root)
-    out = root / "output"
-    assert main(["--source", str(source), "--out", str(out), "-q"]) == 0
-    return out
+    return build_copy("shipped", tmp_path_factory.mktemp("shipped"))
 
 
 def test_check_strict_and_locked(cli) -> None:

@@ -8,11 +8,15 @@ from pathlib import Path
 import pytest
 
 
+def link_out(inside: Path, outside: Path) -> None:
+    """Move `inside` out of the source folder to `outside` and leave a symlink in its place."""
+    outside.write_bytes(inside.read_bytes())
+    inside.unlink()
+    os.symlink(outside, inside)
+
+
 def test_symlinked_chapter_outside_the_source_is_refused(minimal: Path, tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
-    secret = tmp_path / "secret.yaml"
-    secret.write_text((minimal / "chapters" / "advanced-topics.yaml").read_text())
-    (minimal / "chapters" / "advanced-topics.yaml").unlink()
-    os.symlink(secret, minimal / "chapters" / "advanced-topics.yaml")
+    link_out(minimal / "chapters" / "advanced-topics.yaml", tmp_path / "secret.yaml")
     monkeypatch.chdir(tmp_path)
     run = cli("check", "--source", "source")
     assert run.code == 1
@@ -20,10 +24,7 @@ def test_symlinked_chapter_outside_the_source_is_refused(minimal: Path, tmp_path
 
 
 def test_symlinked_image_is_refused(minimal: Path, tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
-    outside = tmp_path / "elsewhere.svg"
-    outside.write_bytes((minimal / "media" / "azs.svg").read_bytes())
-    (minimal / "media" / "azs.svg").unlink()
-    os.symlink(outside, minimal / "media" / "azs.svg")
+    link_out(minimal / "media" / "azs.svg", tmp_path / "elsewhere.svg")
     monkeypatch.chdir(tmp_path)
     run = cli("check", "--source", "source")
     assert run.code == 1
