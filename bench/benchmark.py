@@ -80,7 +80,13 @@ def synthetic_bank(n: int, dest: Path) -> Path:
         chunk = sorted(questions[start : start + PER_CHAPTER], key=lambda q: levels.index(q["level"]))
         chapter_id = f"part-{c:03d}"
         chapters.append(chapter_id)
-        doc = {"id": chapter_id, "title": f"Synthetic chapter {c}", "reviewed": "2026-11", "intro": "Questions for the benchmark.", "questions": chunk}
+        doc = {
+            "id": chapter_id,
+            "title": f"Synthetic chapter {c}",
+            "reviewed": "2026-11",
+            "intro": "Questions for the benchmark.",
+            "questions": chunk,
+        }
         (source / "chapters" / f"{chapter_id}.yaml").write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
     terms = yaml.safe_load((SHIPPED / "glossary.yaml").read_text())["terms"]
     for t in terms:
@@ -142,7 +148,12 @@ def main() -> int:
     machine = f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores, Python {platform.python_version()}"
     print(f"deckbook benchmark — {time.strftime('%Y-%m-%d')} — {machine} — --jobs {args.jobs}")
     results: dict[int, list[tuple[str, float, int]]] = {}
-    subprocess.run([sys.executable, "-c", "import deckbook.cli; from deckbook import renderers; [renderers.get(n) for n in renderers.names()]"], check=True, cwd=ROOT, env=CHILD_ENV)
+    subprocess.run(
+        [sys.executable, "-c", "import deckbook.cli; from deckbook import renderers; [renderers.get(n) for n in renderers.names()]"],
+        check=True,
+        cwd=ROOT,
+        env=CHILD_ENV,
+    )
     with tempfile.TemporaryDirectory(prefix="deckbook-bench-") as tmp:
         for n in args.sizes:
             results[n] = bench_size(n, args.jobs, Path(tmp))

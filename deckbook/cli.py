@@ -14,14 +14,15 @@ from rich.console import Console
 
 from deckbook import pipeline, renderers
 from deckbook.model import Level
-from deckbook.problems import Severity, count
-from deckbook.renderers.base import PAPERS, DeckFilter, Options
+from deckbook.options import PAPERS, AnkiOptions, DeckFilter, FlashcardOptions, Options
+from deckbook.problems import Problem, Severity, count
 
 COMMANDS = ("check", "lock")
 EPILOG = """\
 commands:
-  (none)            build every output: the Anki decks, the PDF handbooks and flashcards, the EPUB
-  anki pdf epub     build only these outputs
+  (none)            build every output: the Anki decks, the PDF handbooks, the flashcards, the EPUB
+  anki pdf flashcards epub
+                    build only these outputs
   check             validate the source and report every problem; writes nothing
   lock              refresh the ledger (source/deckbook.lock) without building anything
 
@@ -61,7 +62,11 @@ def parser() -> argparse.ArgumentParser:
     deck.add_argument("--tag", action="append", default=[], metavar="TAG", help="only questions with this tag (repeatable)")
     deck.add_argument("--no-level-decks", action="store_true", help="do not also write one deck per level")
     p.add_argument(
-        "--card-offset", metavar="X,Y", default="0,0", help="flashcard backs: shift in mm for duplex printers that misalign (e.g. 1.5,-1)"
+        "--card-offset",
+        metavar="X,Y",
+        type=card_offset,
+        default=(0.0, 0.0),
+        help="flashcard backs: shift in mm for duplex printers that misalign (e.g. 1.5,-1)",
     )
     p.add_argument(
         "-j",
@@ -77,12 +82,16 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    cli = parser()
+    try:
+        args = cli.parse_args(argv)
+    except SystemExit as stop:  # --help (0) or a usage error argparse has already printed (2)
+        return stop.code if isinstance(stop.code, int) else 2
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     out = Console(highlight=False, soft_wrap=True)
     usage = _usage_error(args)
     if usage:
-        parser().print_usage(sys.stderr)
+        cli.print_usage(sys.stderr)
         err.print(f"build.py: error: {usage}", markup=False)
         return 2
     command = args.what[0] if args.what and args.what[0] in COMMANDS else None
@@ -92,12 +101,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if outcome.ok and not args.quiet:
             out.print(f"{args.source}: ok", markup=False)
         return 0 if outcome.ok else 1
-    targets = list(dict.fromkeys(args.what)) or renderers.names()
+    targets = tuple(dict.fromkeys(args.what)) or tuple(renderers.names())
+    papers = tuple(dict.fromkeys(args.paper)) if args.paper else PAPERS
     options = Options(
-        papers=tuple(dict.fromkeys(args.paper)) if args.paper else PAPERS,
-        deck_filter=DeckFilter(tuple(args.level), tuple(args.chapter), tuple(args.tag)),
-        level_decks=not args.no_level_decks,
-        flashcard_offset_mm=_offset(args.card_offset) or (0.0, 0.0),
+        papers=papers,
+        anki=AnkiOptions(DeckFilter(tuple(args.level), tuple(args.chapter), tuple(args.tag)), level_decks=not args.no_level_decks),
+        flashcards=FlashcardOptions(papers, args.card_offset),
+    )
+    request = pipeline.Request(
+        args.source, args.out, targets, options, strict=args.strict, lock_only=command == "lock", templates=args.templates, jobs=args.jobs
     )
     start = time.perf_counter()
     with out.status("building…") if not args.quiet and out.is_terminal else _Null() as status:
@@ -107,17 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 status.update(f"rendering {target}…")
 
         try:
-            outcome = pipeline.build(
-                args.source,
-                args.out,
-                targets,
-                options,
-                strict=args.strict,
-                lock_only=command == "lock",
-                templates=args.templates,
-                jobs=args.jobs,
-                progress=progress,
-            )
+            outcome = pipeline.build(request, progress)
         except KeyboardInterrupt:
             err.print("build.py: interrupted — the previous outputs are untouched", markup=False)
             return 130
@@ -181,20 +183,21 @@ def _usage_error(args: argparse.Namespace) -> str | None:
         return f"--jobs must be at least 1; got {args.jobs}"
     if args.templates is not None and not args.templates.is_dir():
         return f"--templates: no folder at {args.templates}"
-    if _offset(args.card_offset) is None:
-        return f"--card-offset expects two numbers in mm like 1.5,-1; got '{args.card_offset}'"
     return None
 
 
-def _offset(text: str) -> tuple[float, float] | None:
+def card_offset(text: str) -> tuple[float, float]:
+    """argparse type for --card-offset: 'X,Y' in mm, each within ±20."""
     try:
         x, y = (float(v) for v in text.split(","))
     except ValueError:
-        return None
-    return (x, y) if abs(x) <= 20 and abs(y) <= 20 else None
+        x = y = float("inf")
+    if not (abs(x) <= 20 and abs(y) <= 20):
+        raise argparse.ArgumentTypeError(f"expects two numbers in mm (at most 20) like 1.5,-1; got '{text}'")
+    return (x, y)
 
 
-def _report(console: Console, problems: list, what: str, ok: bool) -> None:  # type: ignore[type-arg]
+def _report(console: Console, problems: Sequence[Problem], what: str, ok: bool) -> None:
     for p in problems:
         style = "bold red" if p.severity is Severity.ERROR else "yellow"
         console.print(str(p), style=style, markup=False)

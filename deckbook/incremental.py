@@ -7,8 +7,9 @@ Two levels, both recorded in ``<out>/.deckbook-cache/manifest.json`` after a suc
   the last build and every output recorded then is still on disk unchanged, the build is
   already up to date: nothing is loaded, nothing is written;
 - each unit of work (a deck set, one handbook, one flashcard file, the e-book) has its own
-  fingerprint of just the inputs it depends on; a unit whose fingerprint and files are
-  unchanged is skipped (editing a glossary term does not re-lay out the flashcards).
+  fingerprint: that of its job (everything its output is made from, see
+  `deckbook.renderers.base`) and of deckbook's code and templates. A unit whose fingerprint and
+  files are unchanged is skipped (editing a glossary term does not re-lay out the flashcards).
 
 Files are compared by size and modification time (nanoseconds), as `make` and Cargo do.
 """
@@ -18,15 +19,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import deckbook
+from deckbook.files import write_atomic
 from deckbook.templating import TEMPLATES_DIR
 
 MANIFEST = "manifest.json"
-CACHE_DIR = ".deckbook-cache"  # inside the output folder; never part of the outputs
 CODE_DIR = Path(deckbook.__file__).resolve().parent
 ENVIRONMENT = ("SOURCE_DATE_EPOCH", "DECKBOOK_REVISION")
 
@@ -46,6 +47,11 @@ def digest_files(*roots: Path | None) -> str:
             h.update(path.read_bytes())
             h.update(b"\0")
     return h.hexdigest()
+
+
+def code_digest(templates: Path | None) -> str:
+    """deckbook's own code and the templates in use: a change to either may change any output."""
+    return hashlib.sha256((digest_files(CODE_DIR) + digest_files(TEMPLATES_DIR, templates)).encode()).hexdigest()
 
 
 def input_fingerprint(source: Path, templates: Path | None, options_key: str, revision: str) -> str:
@@ -71,9 +77,12 @@ class FileStamp:
 
 @dataclass
 class Manifest:
+    """What the last successful build made: its input fingerprint, and each unit's fingerprint and files."""
+
     inputs: str = ""
     units: dict[str, str] = field(default_factory=dict)  # unit key -> unit fingerprint
     files: dict[str, dict[str, FileStamp]] = field(default_factory=dict)  # unit key -> file name -> stamp
+    pending: dict[str, str] = field(default_factory=dict)  # fingerprints of units being produced by this build
 
     @staticmethod
     def read(cache_dir: Path) -> Manifest:
@@ -85,15 +94,12 @@ class Manifest:
             return Manifest()
 
     def write(self, cache_dir: Path) -> None:
-        cache_dir.mkdir(parents=True, exist_ok=True)
         data = {
             "inputs": self.inputs,
             "units": dict(sorted(self.units.items())),
             "files": {u: {n: vars(s) for n, s in sorted(fs.items())} for u, fs in sorted(self.files.items())},
         }
-        tmp = cache_dir / f".{MANIFEST}.tmp"
-        tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
-        os.replace(tmp, cache_dir / MANIFEST)
+        write_atomic(cache_dir / MANIFEST, json.dumps(data, indent=1).encode("utf-8"))
 
     def files_intact(self, out: Path, unit: str | None = None) -> bool:
         """Every file recorded (for one unit, or all) is still there, unchanged."""
@@ -102,12 +108,19 @@ class Manifest:
             return False
         return all(FileStamp.of(out / name) == stamp for group in groups for name, stamp in group.items())
 
-    def record(self, unit: str, fingerprint: str, out: Path, names: Iterable[str]) -> None:
-        self.units[unit] = fingerprint
+    def is_current(self, unit: str, fingerprint: str, out: Path) -> bool:
+        """The unit made files last time from exactly this fingerprint, and they are untouched.
+        A unit that makes no files (only derived data) is never current: it decides for itself."""
+        return self.units.get(unit) == fingerprint and bool(self.files.get(unit)) and self.files_intact(out, unit)
+
+    def record(self, unit: str, out: Path, names: Iterable[str]) -> None:
+        """The unit produced `names` from the fingerprint noted in `pending`."""
+        self.units[unit] = self.pending[unit]
         self.files[unit] = {n: s for n in names if (s := FileStamp.of(out / n)) is not None}
 
-    def forget(self, keep: Mapping[str, object]) -> None:
+    def forget(self, keep: Iterable[str]) -> None:
         """Drop units that this build no longer produces."""
-        for unit in [u for u in self.units if u not in keep]:
+        kept = set(keep)
+        for unit in [u for u in self.units if u not in kept]:
             self.units.pop(unit, None)
             self.files.pop(unit, None)

@@ -1,8 +1,8 @@
 """The one Markdown configuration: CommonMark + GFM tables, code highlighted by Pygments.
 
-Each distinct text is parsed once per process (`_parse`, memoised) with HTML parsing enabled, so
-that `analyse()` can see raw HTML, headings, links and images and report them before anything is
-rendered. `render()` never passes raw HTML through: it renders sanitised copies of those tokens
+Text is parsed with HTML parsing enabled, so that `analyse()` can see raw HTML, headings, links
+and images and report them before anything is rendered; `deckbook.prepared` parses each field
+once and gives the same tokens to both. `render()` never passes raw HTML through: it renders sanitised copies of those tokens
 in which HTML is escaped text, and links and images outside the allow-list are dropped, so hostile
 input cannot reach an output even if validation were skipped. Output is well-formed XHTML.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any
 
 from markdown_it import MarkdownIt
@@ -81,7 +81,7 @@ def _tables_without_inline_style(state: Any) -> None:
                     token.attrSet("class", f"align-{match.group(1)}")
 
 
-def _sanitised(tokens: tuple[Token, ...]) -> list[Token]:
+def _sanitised(tokens: list[Token]) -> list[Token]:
     """Copies of `tokens` that are safe to render: raw HTML becomes escaped text, links whose
     target is not https:/mailto: lose the link, images not under media/ become their alt text.
     Validation reports all of these as errors; this is the defence behind it."""
@@ -130,34 +130,31 @@ def _make() -> MarkdownIt:
     return md
 
 
-_MD = _make()
+_MD = _make()  # configuration only: parsing keeps no state between calls (markdown-it-py's env is per call)
 
 
-@lru_cache(maxsize=16384)
-def _parse(text: str) -> tuple[Token, ...]:
-    """One parse per distinct text per process: validation and rendering share it (never mutated)."""
-    return tuple(_MD.parse(text))
+def parse(text: str) -> list[Token]:
+    """Block-level tokens (HTML parsing on, so that analysis sees it)."""
+    return _MD.parse(text)
 
 
-@lru_cache(maxsize=16384)
-def _parse_inline(text: str) -> tuple[Token, ...]:
-    return tuple(_MD.parseInline(text))
+def render_tokens(tokens: list[Token]) -> str:
+    """Tokens from `parse` or `parse_inline` → XHTML, through the sanitiser (never raw HTML)."""
+    return str(_MD.renderer.render(_sanitised(tokens), _MD.options, {}))
+
+
+def parse_inline(text: str) -> list[Token]:
+    return _MD.parseInline(text)
 
 
 def render(text: str) -> str:
     """Block Markdown → HTML (well-formed XHTML fragments)."""
-    primed = _PRIMED_HTML.get((text, False))
-    if primed is not None:
-        return primed
-    return str(_MD.renderer.render(_sanitised(_parse(text)), _MD.options, {}))
+    return render_tokens(parse(text))
 
 
 def render_inline(text: str) -> str:
     """One line of inline Markdown → HTML without a <p> wrapper (question fronts, titles)."""
-    primed = _PRIMED_HTML.get((text, True))
-    if primed is not None:
-        return primed
-    return str(_MD.renderer.render(_sanitised(_parse_inline(text)), _MD.options, {}))
+    return render_tokens(parse_inline(text))
 
 
 @dataclass(frozen=True)
@@ -179,15 +176,12 @@ class Analysis:
     items: int  # top-level list items
 
 
-def analyse(text: str, *, inline: bool = False) -> Analysis:
-    """Parse once (HTML enabled, to see it) and report findings, images and card-size measures."""
-    primed = _PRIMED_ANALYSIS.get((text, inline))
-    if primed is not None:
-        return primed
+def analyse(text: str, *, inline: bool = False, tokens: list[Token] | None = None) -> Analysis:
+    """Report findings, images and card-size measures of `text` (its block `tokens` if already parsed)."""
     findings: list[Finding] = []
     shown: list[str] = []
     words = items = 0
-    tokens = list(_parse(text))
+    tokens = parse(text) if tokens is None else tokens
     previous = None
     for token, line in _walk(tokens):
         findings.extend(_check_token(token, line))
@@ -208,24 +202,6 @@ def analyse(text: str, *, inline: bool = False) -> Analysis:
         if len(blocks) > 1 or any(t.type != "paragraph_open" for t in blocks):
             findings.append(Finding(0, "must be one line of inline Markdown (no lists, code blocks or paragraphs)"))
     return Analysis(tuple(findings), tuple(shown), words, items)
-
-
-# Results computed ahead of the calls (deckbook.premark: worker processes, last build's cache).
-# Keys are (text, inline flag); values equal what the calls compute themselves.
-_PRIMED_ANALYSIS: dict[tuple[str, bool], Analysis] = {}
-_PRIMED_HTML: dict[tuple[str, bool], str] = {}
-
-
-def remember(text: str, lint_inline: bool, analysis: Analysis, render_inline: bool, html: str) -> None:
-    """Record results computed elsewhere for `analyse(text, inline=lint_inline)` and for
-    `render_inline(text)` (if `render_inline`) or `render(text)`."""
-    _PRIMED_ANALYSIS[(text, lint_inline)] = analysis
-    _PRIMED_HTML[(text, render_inline)] = html
-
-
-def forget_remembered() -> None:
-    _PRIMED_ANALYSIS.clear()
-    _PRIMED_HTML.clear()
 
 
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+\S")
@@ -301,19 +277,6 @@ def _check_token(token: Token, line: int) -> list[Finding]:
     if kind == "code_block":
         return [Finding(line, "indented code block; use a fenced block with a language", is_error=False)]
     return []
-
-
-def images(text: str) -> list[str]:
-    """The media/ file names that `text` shows, in order (the same whether it was analysed as
-    one line or as blocks, so either primed analysis answers without a new parse)."""
-    primed = _PRIMED_ANALYSIS.get((text, True))
-    return list((primed or analyse(text)).images)
-
-
-def plain_words(text: str) -> tuple[int, int]:
-    """(words outside code, top-level list items) — the measures of a card-sized answer."""
-    a = analyse(text)
-    return a.words, a.items
 
 
 def _clip(text: str) -> str:

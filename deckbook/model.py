@@ -144,6 +144,11 @@ class Bank:
     source_dir: Path
     media: tuple[Path, ...] = field(default=())  # files under source/media/ that Markdown references
 
+    @property
+    def chapter_digits(self) -> int:
+        """Width of zero-padded chapter numbers in file and deck names (at least 2: '03')."""
+        return max(2, len(str(len(self.chapters))))
+
     @cached_property
     def questions(self) -> tuple[Question, ...]:
         """Every question in reading order."""

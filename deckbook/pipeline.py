@@ -1,39 +1,47 @@
-"""load → validate → (ledger) → render → commit: the whole build, without any printing.
+"""load → validate → ledger → render → commit: the whole build, without any printing.
 
-The order is never interleaved. Nothing is written unless the bank has no errors (and, with
-`strict`, no warnings). Renderers write into a staging folder beside the output; only when
-every one of them has succeeded are the files moved into place (one atomic rename each) and the
-ledger refreshed, so a failing or interrupted build leaves the previous good outputs intact.
+`build()` reads as the steps it takes:
+
+1. if nothing that can change an output changed since the last build, stop (up to date);
+2. load and validate the bank, every Markdown field parsed once (`prepared`); any error (or,
+   with `strict`, any warning) stops the build here — nothing is written;
+3. compare the bank with the ledger: a reused id stops the build; new or changed notes get
+   fresh times;
+4. render: each unit whose fingerprint changed produces its files (in parallel with `jobs`);
+   problems found late (a flashcard that does not fit) stop the build like early ones;
+5. commit: write the files that changed, then the ledger, then the build state.
+
+Nothing is written before step 5, and step 5 writes each file atomically, so a failing or
+interrupted build leaves the previous good outputs intact.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import logging
 import os
-import shutil
 import subprocess
-import tempfile
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deckbook import incremental, premark, renderers
-from deckbook import jobs as jobs_mod
+from deckbook import incremental, renderers, scheduler
 from deckbook import ledger as ledger_mod
+from deckbook.fields import markdown_fields
+from deckbook.files import ZIP_EPOCH_MIN, iso_date, write_atomic, write_if_changed
 from deckbook.load import SourceIndex, load_bank
 from deckbook.model import Bank, Location
+from deckbook.options import Options
+from deckbook.prepared import CACHE_NAME, MarkdownCache, Prepared, prepare
 from deckbook.problems import Problem, Severity, error, sort_key, warning
 from deckbook.rendered import render_bank
-from deckbook.renderers.anki import ledger_contents
-from deckbook.renderers.base import BuildInfo, Options, RenderContext
-from deckbook.templating import TEMPLATES_DIR, make_env
-from deckbook.validate import markdown_work, validate_bank
+from deckbook.renderers.anki_notes import build_notes, ledger_contents
+from deckbook.renderers.base import BuildInfo, RenderContext, Unit, fingerprint
+from deckbook.store import CACHE_DIR, Store
+from deckbook.templating import make_env
+from deckbook.validate import validate_bank
 
 log = logging.getLogger(__name__)
-CACHE_DIR = incremental.CACHE_DIR
 
 
 @dataclass(frozen=True)
@@ -45,13 +53,13 @@ class Written:
     changed: bool = True  # False: the new bytes equal the old file, which was left untouched
 
 
-@dataclass
+@dataclass(frozen=True)
 class Outcome:
     """What a check or build found and did. `ok` is False when nothing was (or would be) written."""
 
-    problems: list[Problem] = field(default_factory=list)
-    written: list[Written] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)  # units whose outputs were already up to date
+    problems: tuple[Problem, ...] = ()
+    written: tuple[Written, ...] = ()
+    skipped: tuple[str, ...] = ()  # units whose outputs were already up to date
     ledger_note: str | None = None
     ok: bool = True
     up_to_date: bool = False  # nothing changed since the last build: nothing was loaded or written
@@ -59,64 +67,78 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Checked:
+    """A loaded and validated bank: `bank` is None when book.yaml itself is unusable."""
+
     bank: Bank | None
     index: SourceIndex
-    problems: list[Problem]
-    markdown: list[premark.Work]
+    prepared: Prepared | None
+    problems: tuple[Problem, ...]
 
 
-def check_source(source: Path, jobs: int = 1, markdown_cache: Path | None = None) -> Checked:
-    """Load and validate; every problem, sorted. The bank's Markdown is first taken from
-    `markdown_cache` or parsed in `jobs` processes (same results, less wall time)."""
+def check_source(source: Path, jobs: int = 1, cache: MarkdownCache | None = None) -> Checked:
+    """Load and validate; every problem, sorted. Markdown is parsed once per field, in `jobs`
+    processes, and taken from `cache` where the last build saw the same text."""
     loaded = load_bank(source)
     problems = list(loaded.problems)
-    work = []
+    prepared = None
     if loaded.bank is not None:
-        work = markdown_work(loaded.bank)
-        premark.prime(work, jobs, markdown_cache)
-        problems += validate_bank(loaded.bank, loaded.index)
-    problems = sorted(set(problems), key=sort_key)
-    return Checked(loaded.bank, loaded.index, problems, work)
+        prepared = prepare(markdown_fields(loaded.bank), jobs, cache)
+        problems += validate_bank(loaded.bank, loaded.index, prepared)
+    return Checked(loaded.bank, loaded.index, prepared, tuple(sorted(set(problems), key=sort_key)))
 
 
-def _blocking(problems: Sequence[Problem], strict: bool) -> bool:
+def blocking(problems: Sequence[Problem], strict: bool) -> bool:
     return any(p.severity is Severity.ERROR or strict for p in problems)
+
+
+@dataclass(frozen=True)
+class LedgerPlan:
+    """The bank measured against its ledger: what changed, and the ledger after this build."""
+
+    path: Path
+    shown: str
+    current: ledger_mod.Ledger
+    fresh: ledger_mod.Ledger
+    changes: ledger_mod.Changes
+    problems: tuple[Problem, ...]
+
+
+def plan_ledger(bank: Bank, contents: dict[str, str]) -> LedgerPlan | tuple[Problem, ...]:
+    """Compare `contents` (ledger key → content) with the ledger on disk; problems if it is unusable."""
+    path = bank.source_dir / ledger_mod.LEDGER_NAME
+    shown = os.path.normpath(str(path))
+    current, read_problems = ledger_mod.read(path, shown)
+    if current is None:
+        return tuple(read_problems)
+    changes = ledger_mod.compare(current, contents)
+    problems = [
+        error(_where(bank, key), f"id '{key}' was removed from an earlier release; ids are never reused — choose a new id")
+        for key in changes.reused
+    ]
+    problems += [
+        warning(Location(shown), f"'{key}' was published before and is no longer in the source; the next build records it as retired")
+        for key in changes.removed
+    ]
+    fresh = ledger_mod.refresh(current, contents, ledger_mod.now()) if changes.stale else current
+    return LedgerPlan(path, shown, current, fresh, changes, tuple(problems))
 
 
 def check(source: Path, *, strict: bool = False, locked: bool = False, templates: Path | None = None, jobs: int = 1) -> Outcome:
     """`build.py check`: report problems; with `locked`, a stale ledger is an error too."""
     checked = check_source(source, jobs)
     problems = list(checked.problems)
-    if checked.bank is not None and not any(p.severity is Severity.ERROR for p in problems):
-        problems += _ledger_problems(checked.bank, locked, templates)
-    return Outcome(problems=problems, ok=not _blocking(problems, strict))
-
-
-def _ledger_path(source: Path) -> tuple[Path, str]:
-    path = source / ledger_mod.LEDGER_NAME
-    return path, os.path.normpath(str(path))
-
-
-def _ledger_problems(bank: Bank, locked: bool, templates: Path | None) -> list[Problem]:
-    path, shown = _ledger_path(bank.source_dir)
-    current, problems = ledger_mod.read(path, shown)
-    if current is None:
-        return problems
-    env = make_env(templates)
-    changes = ledger_mod.compare(current, ledger_contents(bank, render_bank(bank), env))
-    loc = Location(shown)
-    out: list[Problem] = [
-        error(_where(bank, key), f"id '{key}' was removed from an earlier release; ids are never reused — choose a new id")
-        for key in changes.reused
-    ]
-    out += [
-        warning(loc, f"'{key}' was published before and is no longer in the source; the next build records it as retired")
-        for key in changes.removed
-    ]
-    if locked and changes.stale:
-        what = _describe(changes)
-        out.append(error(loc, f"ledger is stale ({what}); run `uv run build.py lock` and commit {ledger_mod.LEDGER_NAME}"))
-    return out
+    if checked.bank is not None and checked.prepared is not None and not blocking(problems, False):
+        env = make_env(templates)
+        notes = build_notes(checked.bank, render_bank(checked.bank, checked.prepared), env)
+        plan = plan_ledger(checked.bank, ledger_contents(notes, env))
+        if isinstance(plan, tuple):
+            problems += plan
+        else:
+            problems += plan.problems
+            if locked and plan.changes.stale:
+                hint = f"run `uv run build.py lock` and commit {ledger_mod.LEDGER_NAME}"
+                problems.append(error(Location(plan.shown), f"ledger is stale ({describe(plan.changes)}); {hint}"))
+    return Outcome(problems=tuple(problems), ok=not blocking(problems, strict))
 
 
 def _where(bank: Bank, key: str) -> Location:
@@ -128,7 +150,8 @@ def _where(bank: Bank, key: str) -> Location:
     return bank.book.loc
 
 
-def _describe(changes: ledger_mod.Changes) -> str:
+def describe(changes: ledger_mod.Changes) -> str:
+    """'2 new: a, b; 1 changed: c' — for messages about the ledger."""
     parts = []
     for label, keys in (("new", changes.new), ("changed", changes.changed), ("removed", changes.removed)):
         if keys:
@@ -137,104 +160,117 @@ def _describe(changes: ledger_mod.Changes) -> str:
     return "; ".join(parts)
 
 
-def build(
-    source: Path,
-    out: Path,
-    targets: Sequence[str],
-    options: Options,
-    *,
-    strict: bool = False,
-    lock_only: bool = False,
-    templates: Path | None = None,
-    jobs: int = 1,
-    progress: Callable[[str], None] = lambda _msg: None,
-) -> Outcome:
-    """Validate, refresh the ledger, render `targets` and move the results into `out`."""
-    cache_dir = out / CACHE_DIR
-    options_key = repr((sorted(targets), options, strict))
-    manifest = incremental.Manifest.read(cache_dir)
-    if not lock_only and manifest.inputs and manifest.inputs == _inputs(source, templates, options_key) and manifest.files_intact(out):
+@dataclass(frozen=True)
+class Request:
+    """What to build: the bank, where to, which targets, and how."""
+
+    source: Path
+    out: Path
+    targets: tuple[str, ...]
+    options: Options = field(default_factory=Options)
+    strict: bool = False
+    lock_only: bool = False  # refresh the ledger, build nothing
+    templates: Path | None = None
+    jobs: int = 1
+
+
+def build(request: Request, progress: Callable[[str], None] = lambda _msg: None) -> Outcome:
+    """Validate, refresh the ledger, render the targets and commit the results (see the module docstring)."""
+    store = Store(request.out / CACHE_DIR)
+    manifest = incremental.Manifest.read(store.root)
+    inputs = _inputs(request)
+    if not request.lock_only and manifest.inputs == inputs and manifest.files_intact(request.out):
         return Outcome(up_to_date=True)
-    checked = check_source(source, jobs, cache_dir / premark.CACHE_NAME)
-    outcome = Outcome(problems=list(checked.problems))
-    bank = checked.bank
-    if bank is None or _blocking(outcome.problems, strict):
-        outcome.ok = False
-        return outcome
-    path, shown = _ledger_path(source)
-    current, problems = ledger_mod.read(path, shown)
-    outcome.problems += problems
-    if current is None:
-        outcome.ok = False
-        return outcome
-    html = render_bank(bank)
+
+    checked = check_source(request.source, request.jobs, MarkdownCache.load(store.root / CACHE_NAME))
+    if checked.bank is None or checked.prepared is None or blocking(checked.problems, request.strict):
+        return Outcome(problems=checked.problems, ok=False)
+    bank, prepared = checked.bank, checked.prepared
+
+    env = make_env(request.templates)
+    html = render_bank(bank, prepared)
+    notes = build_notes(bank, html, env)
+    plan = plan_ledger(bank, ledger_contents(notes, env))
+    if isinstance(plan, tuple) or plan.changes.reused:
+        problems = plan if isinstance(plan, tuple) else plan.problems
+        return Outcome(problems=checked.problems + tuple(p for p in problems if p.severity is Severity.ERROR), ok=False)
+    problems = checked.problems + plan.problems
+    note = f"updated {plan.shown} ({describe(plan.changes)})" if plan.changes.stale else None
+    if request.lock_only:
+        _commit_ledger(plan)
+        return Outcome(problems=problems, ledger_note=note)
+
+    ctx = RenderContext(bank, prepared, html, notes, env, plan.fresh, build_info(bank, plan.fresh), request.options, store)
+    done = _render(ctx, request, manifest, progress)
+    late = tuple(p for d in done if d.produced is not None for p in d.produced.problems)
+    if blocking(late, request.strict):
+        return Outcome(problems=problems + late, ok=False)
+    written = _commit_outputs(request.out, done, manifest)
+    _commit_ledger(plan)
+    manifest.inputs = _inputs(request)  # after the ledger is written: it is one of the inputs
+    manifest.forget({d.unit.key for d in done})
+    manifest.write(store.root)
+    MarkdownCache.save(store.root / CACHE_NAME, prepared)
+    skipped = tuple(d.unit.key for d in done if d.produced is None)
+    return Outcome(problems=problems + late, written=written, skipped=skipped, ledger_note=note)
+
+
+def _inputs(request: Request) -> str:
+    options = repr((sorted(request.targets), request.options, request.strict))
+    return incremental.input_fingerprint(request.source, request.templates, options, source_revision(request.source))
+
+
+def _render(ctx: RenderContext, request: Request, manifest: incremental.Manifest, progress: Callable[[str], None]) -> list[scheduler.Done]:
+    """Produce every unit whose fingerprint changed (or whose files are gone); skip the rest."""
+    code = incremental.code_digest(request.templates)
+    units = [u for t in request.targets for u in renderers.get(t).units(ctx)]
+
+    def start(unit: Unit) -> scheduler.Task | None:
+        renderer = renderers.get(unit.renderer)
+        job = renderer.job(ctx, unit)
+        print_ = hashlib.sha256(f"{code}\0{fingerprint(job)}".encode()).hexdigest()
+        if manifest.is_current(unit.key, print_, request.out):
+            return None
+        manifest.pending[unit.key] = print_
+        return scheduler.Task(renderer.produce, job, ctx.store)
+
+    return scheduler.run(units, start, request.jobs, progress)
+
+
+def _commit_outputs(out: Path, done: list[scheduler.Done], manifest: incremental.Manifest) -> tuple[Written, ...]:
+    """Write every produced file whose bytes changed (atomically), and record what each unit made."""
+    written = []
+    for d in done:
+        if d.produced is None:
+            continue
+        for name, data in sorted(d.produced.files.items()):
+            path = out / name
+            changed = write_if_changed(path, data)
+            written.append(Written(path, len(data), d.seconds / max(1, len(d.produced.files)), d.unit.renderer, changed))
+        manifest.record(d.unit.key, out, sorted(d.produced.files))
+    return tuple(written)
+
+
+def _commit_ledger(plan: LedgerPlan) -> None:
+    if plan.changes.stale:
+        write_atomic(plan.path, ledger_mod.dumps(plan.fresh).encode("utf-8"))
+
+
+def context(bank: Bank, prepared: Prepared, store: Store, options: Options | None = None, templates: Path | None = None) -> RenderContext:
+    """What renderers receive for `bank`, without a ledger on disk: every note is new as of
+    SOURCE_DATE_EPOCH (or now). For tests and tools that call renderers' pure builders directly."""
     env = make_env(templates)
-    contents = ledger_contents(bank, html, env)
-    changes = ledger_mod.compare(current, contents)
-    if changes.reused:
-        outcome.problems += [p for p in _ledger_problems(bank, False, templates) if p.severity is Severity.ERROR]
-        outcome.ok = False
-        return outcome
-    fresh = ledger_mod.refresh(current, contents, ledger_mod.now()) if changes.stale else current
-    if changes.stale:
-        outcome.ledger_note = f"updated {shown} ({_describe(changes)})"
-    if not lock_only:
-        base = RenderContext(bank, html, env, out, fresh, build_info(bank, fresh), options, cache_dir)
-        outcome.written, outcome.skipped = _render_all(base, list(targets), manifest, jobs, progress)
-    if changes.stale:
-        write_atomic(path, ledger_mod.dumps(fresh).encode("utf-8"))
-    if not lock_only:
-        manifest.inputs = _inputs(source, templates, options_key)
-        manifest.write(cache_dir)
-        premark.save(cache_dir / premark.CACHE_NAME, checked.markdown)
-    return outcome
-
-
-def _inputs(source: Path, templates: Path | None, options_key: str) -> str:
-    return incremental.input_fingerprint(source, templates, options_key, source_revision(source))
-
-
-def _render_all(
-    base: RenderContext, targets: list[str], manifest: incremental.Manifest, jobs: int, progress: Callable[[str], None]
-) -> tuple[list[Written], list[str]]:
-    """Render the units whose inputs changed into a staging folder inside the output folder; only
-    when all succeeded, move each file into place (unless it is byte-identical to what is there)."""
-    out = base.out_dir
-    out.mkdir(parents=True, exist_ok=True)
-    units = jobs_mod.plan(base, targets)
-    code = incremental.digest_files(incremental.CODE_DIR) + incremental.digest_files(TEMPLATES_DIR)
-    prints = {u.key: _unit_fingerprint(base, u, code) for u in units}
-    todo = [u for u in units if manifest.units.get(u.key) != prints[u.key] or not manifest.files_intact(out, u.key)]
-    skipped = [u.key for u in units if u not in todo]
-    staging = Path(tempfile.mkdtemp(prefix=".deckbook-staging-", dir=out))
-    try:
-        done = jobs_mod.run(dataclasses.replace(base, out_dir=staging), todo, jobs, progress)
-        written = []
-        for result in done:
-            for f in result.files:
-                final = out / f.relative_to(staging)
-                changed = not (final.exists() and final.read_bytes() == f.read_bytes())
-                if changed:
-                    os.replace(f, final)
-                written.append(Written(final, final.stat().st_size, result.seconds / len(result.files), result.unit.target, changed))
-            manifest.record(result.unit.key, prints[result.unit.key], out, [str(f.relative_to(staging)) for f in result.files])
-        manifest.forget(prints)
-        return written, skipped
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def _unit_fingerprint(ctx: RenderContext, unit: jobs_mod.Unit, code: str) -> str:
-    renderer = renderers.get(unit.target)
-    options = (ctx.options, ctx.options.papers)
-    return hashlib.sha256(f"{unit.key}\0{renderer.inputs(ctx, unit.name)}\0{code}\0{options}".encode()).hexdigest()
+    html = render_bank(bank, prepared)
+    notes = build_notes(bank, html, env)
+    ledger = ledger_mod.refresh(ledger_mod.Ledger(), ledger_contents(notes, env), ledger_mod.now())
+    return RenderContext(bank, prepared, html, notes, env, ledger, build_info(bank, ledger), options or Options(), store)
 
 
 def build_info(bank: Bank, fresh: ledger_mod.Ledger) -> BuildInfo:
     """Dates and revision printed in outputs: from SOURCE_DATE_EPOCH or the ledger, never the clock."""
     epoch_env = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    epoch = int(epoch_env) if epoch_env.isdigit() else (fresh.newest or 315532800)
-    return BuildInfo(epoch=epoch, date=time.strftime("%Y-%m-%d", time.gmtime(epoch)), revision=source_revision(bank.source_dir))
+    epoch = int(epoch_env) if epoch_env.isdigit() else (fresh.newest or ZIP_EPOCH_MIN)
+    return BuildInfo(epoch=epoch, date=iso_date(epoch), revision=source_revision(bank.source_dir), fixed=epoch_env.isdigit())
 
 
 def source_revision(source: Path) -> str:
@@ -252,16 +288,3 @@ def source_revision(source: Path) -> str:
     except (OSError, subprocess.SubprocessError):
         return "unversioned"
     return f"{head}+dirty" if dirty else head
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write beside the target and rename over it: readers see the old file or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

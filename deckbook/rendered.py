@@ -1,4 +1,4 @@
-"""Markdown → HTML, once per build, for every output; the one place HTML is marked safe.
+"""The bank's HTML, for every output; the one place Markdown's HTML is marked safe.
 
 Renderers receive `BankHtml` and never call the Markdown parser themselves, so the deck, the
 book and the e-book show exactly the same text. Images keep the neutral ``media/<file>`` source
@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-from deckbook import markup
+from deckbook.fields import BOOK_OWNER, Role, chapter_owner
 from deckbook.model import Bank
+from deckbook.prepared import Prepared
 
 
 @dataclass(frozen=True)
@@ -32,21 +33,30 @@ class BankHtml:
     titles: dict[str, Markup]  # chapter titles, escaped
 
 
-def render_bank(bank: Bank) -> BankHtml:
-    """Render every Markdown field of a validated bank."""
+def render_bank(bank: Bank, prepared: Prepared) -> BankHtml:
+    """The HTML of every Markdown field of `bank`, as `prepared` holds it."""
+
+    def html(owner: str, role: Role) -> Markup | None:
+        got = prepared.html((owner, role))
+        return None if got is None else Markup(got)
+
+    def required(owner: str, role: Role) -> Markup:
+        return Markup(prepared[(owner, role)].html)
+
     questions = {
         q.id: QuestionHtml(
-            question=Markup(markup.render_inline(q.question_md)),
-            answer=Markup(markup.render(q.answer_md)),
-            explanation=Markup(markup.render(q.explanation_md)) if q.explanation_md else None,
-            cloze=Markup(markup.render(q.cloze_md)) if q.cloze_md else None,
+            question=required(q.id, Role.QUESTION),
+            answer=required(q.id, Role.ANSWER),
+            explanation=html(q.id, Role.EXPLANATION),
+            cloze=html(q.id, Role.CLOZE),
         )
         for q in bank.questions
     }
+    intros = {c.id: got for c in bank.chapters if (got := html(chapter_owner(c.id), Role.INTRO)) is not None}
     return BankHtml(
         questions=questions,
-        terms={t.id: Markup(markup.render(t.definition_md)) for t in bank.terms},
-        intros={c.id: Markup(markup.render(c.intro_md)) for c in bank.chapters if c.intro_md},
-        description=Markup(markup.render(bank.book.description_md)) if bank.book.description_md else None,
+        terms={t.id: required(t.id, Role.DEFINITION) for t in bank.terms},
+        intros=intros,
+        description=html(BOOK_OWNER, Role.DESCRIPTION),
         titles={c.id: Markup.escape(c.title) for c in bank.chapters},
     )

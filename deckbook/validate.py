@@ -11,9 +11,11 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from deckbook import markup, premark
+from deckbook import markup
+from deckbook.fields import Role
 from deckbook.load import MEDIA_DIR, SourceIndex
 from deckbook.model import Bank, Location, Status
+from deckbook.prepared import Prepared
 from deckbook.problems import Problem, error, warning
 
 MAX_ANSWER_WORDS = 100  # "≤ ~90 words": the card back must fit a phone screen
@@ -21,13 +23,14 @@ MAX_ANSWER_ITEMS = 7
 _CLOZE = re.compile(r"\{\{c(\d+)::(.*?)\}\}", re.DOTALL)
 
 
-def validate_bank(bank: Bank, index: SourceIndex) -> list[Problem]:
-    """All semantic problems of `bank`, in no particular order (the caller sorts)."""
+def validate_bank(bank: Bank, index: SourceIndex, prepared: Prepared) -> list[Problem]:
+    """All semantic problems of `bank`, in no particular order (the caller sorts). `prepared`
+    holds the analysis of every Markdown field (`deckbook.prepared`)."""
     problems: list[Problem] = []
     problems += _unique_ids(bank)
     problems += _references(bank, index)
     problems += _services(bank, index)
-    problems += _markdown(bank, index)
+    problems += _markdown(bank, index, prepared)
     problems += _clozes(bank, index)
     problems += _study_order(bank)
     return problems
@@ -79,51 +82,25 @@ def _services(bank: Bank, index: SourceIndex) -> Iterator[Problem]:
             yield warning(s.loc, f"service '{s.id}' is {s.status.value}; add a 'note' saying since when and what to use instead")
 
 
-def _markdown_fields(bank: Bank) -> Iterator[tuple[str, str, str, str, Location]]:
-    """(owner id, label, key, text, fallback location) of every Markdown field in the bank."""
-    if bank.book.description_md:
-        yield ("book", "book", "description", bank.book.description_md, bank.book.loc)
-    for c in bank.chapters:
-        if c.intro_md:
-            yield (f"chapter:{c.id}", f"chapter '{c.id}'", "intro", c.intro_md, c.loc)
-    for q in bank.questions:
-        for key, text in (("question", q.question_md), ("answer", q.answer_md), ("explanation", q.explanation_md), ("cloze", q.cloze_md)):
-            if text:
-                yield (q.id, f"question '{q.id}'", key, text, q.loc)
-    for t in bank.terms:
-        yield (t.id, f"term '{t.id}'", "definition", t.definition_md, t.loc)
-
-
-def _one_line(key: str, text: str) -> bool:
-    """A question written on one line must stay inline Markdown (it is a card's front)."""
-    return key == "question" and "\n" not in text.strip()
-
-
-def markdown_work(bank: Bank) -> list[premark.Work]:
-    """Every Markdown field as validation analyses it and `rendered.render_bank` renders it
-    (questions inline, everything else as blocks), for `premark.prime`."""
-    return [premark.Work(text, _one_line(key, text), key == "question") for _, _, key, text, _ in _markdown_fields(bank)]
-
-
-def _markdown(bank: Bank, index: SourceIndex) -> Iterator[Problem]:
+def _markdown(bank: Bank, index: SourceIndex, prepared: Prepared) -> Iterator[Problem]:
     for c in bank.chapters:
         if not c.intro_md:
             yield warning(c.loc, f"chapter '{c.id}' has no intro")
     for q in bank.questions:
         if not q.explanation_md:
             yield warning(q.loc, f"question '{q.id}' has no explanation")
-    fields = _markdown_fields(bank)
     media = bank.source_dir / MEDIA_DIR
-    for owner, label, key, text, loc in fields:
-        found = markup.analyse(text, inline=_one_line(key, text))
+    for f, result in prepared:
+        key = f.role.value
+        found = result.analysis
         for finding in found.findings:
-            where = index.text_loc(owner, key, finding.line) or loc
+            where = index.text_loc(f.owner, key, finding.line) or f.loc
             make = error if finding.is_error else warning
-            yield make(where, f"{label}: '{key}': {finding.message}")
+            yield make(where, f"{f.label}: '{key}': {finding.message}")
         for name in found.images:
-            yield from _image(media / name, name, label, key, index.text_loc(owner, key) or loc, bank)
-        if key == "answer":
-            yield from _card_size(owner, found, index.text_loc(owner, key) or loc)
+            yield from _image(media / name, name, f.label, key, index.text_loc(f.owner, key) or f.loc, bank)
+        if f.role is Role.ANSWER:
+            yield from _card_size(f.owner, found, index.text_loc(f.owner, key) or f.loc)
 
 
 def _image(path: Path, name: str, label: str, key: str, loc: Location, bank: Bank) -> Iterator[Problem]:

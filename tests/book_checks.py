@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import zipfile
 from pathlib import Path, PurePosixPath
+from typing import Any
 from xml.etree import ElementTree as ET
 
 import pdfplumber
@@ -66,7 +67,11 @@ def broken_links(path: Path) -> list[str]:
         for el in root.iter():
             for attr in ("href", "src", "{http://www.w3.org/1999/xlink}href"):
                 ref = el.get(attr)
-                if not ref or ref.startswith(("https:", "mailto:")) or el.tag.endswith("link") and attr == "href" and ref.endswith(".css"):
+                if (
+                    not ref
+                    or ref.startswith(("https:", "mailto:"))
+                    or (el.tag.endswith("link") and attr == "href" and ref.endswith(".css"))
+                ):
                     continue
                 target, _, frag = ref.partition("#")
                 file = str(base / target) if target else name
@@ -110,7 +115,9 @@ def outline(path: Path) -> list[tuple[int, str, int]]:
             if isinstance(item, list):
                 walk(item, level + 1)
             else:
-                out.append((level, str(item.title), reader.get_destination_page_number(item) + 1))
+                page = reader.get_destination_page_number(item)
+                assert page is not None, item.title
+                out.append((level, str(item.title), page + 1))
 
     walk(reader.outline, 1)
     return out
@@ -125,7 +132,7 @@ def unembedded_fonts(path: Path) -> list[str]:
     missing = []
     with pikepdf.open(str(path)) as pdf:
         for page in pdf.pages:
-            fonts = page.resources.get("/Font", {})
+            fonts: Any = page.resources.get("/Font", {})
             for name, font in fonts.items():
                 descendant = font.get("/DescendantFonts")
                 desc = (descendant[0] if descendant else font).get("/FontDescriptor")
@@ -165,7 +172,11 @@ def page_marker_problems(epub: Path, printed_page_of_section: dict[str, int]) ->
         spine = re.findall(r'<itemref idref="([^"]+)"', opf)
         text = "".join(zf.read(f"EPUB/{manifest[i]}").decode() for i in spine if manifest[i].endswith(".xhtml"))
     events = [(m.start(), "page", m.group(1)) for m in re.finditer(r'id="page-(\d+)"', text)]
-    events += [(m.start(), "q", m.group(1)) for m in re.finditer(r'<span class="section-number">([\d.]+)</span>', text) if "<h2" in text[max(0, m.start() - 80) : m.start()]]
+    events += [
+        (m.start(), "q", m.group(1))
+        for m in re.finditer(r'<span class="section-number">([\d.]+)</span>', text)
+        if "<h2" in text[max(0, m.start() - 80) : m.start()]
+    ]
     events.sort()
     problems = []
     pages = [int(v) for _, kind, v in events if kind == "page"]
@@ -188,25 +199,36 @@ def number_problems(pdf_path: Path, bank: object) -> list[str]:
     """Every page number the handbook prints — contents, self-tests, cross-references and the
     index — must be the page its target is on (targets found through the PDF outline)."""
     from deckbook.model import Bank
-    from deckbook.renderers.indexing import service_index
 
     assert isinstance(bank, Bank)
     marks = outline(pdf_path)
     texts = page_texts(pdf_path)
     page_of_title = {title: page for _, title, page in marks}
     section_page = {t.split(" ", 1)[0]: p for lvl, t, p in marks if lvl == 2 and re.match(r"\d+\.\d+ ", t)}
+    problems = [f"no bookmark for question {q.section}" for q in bank.questions if q.section not in section_page]
+    problems += _contents_problems(bank, texts, page_of_title)
+    problems += _selftest_problems(bank, texts, page_of_title, section_page)
+    for number, text in enumerate(texts, start=1):  # cross-references anywhere
+        for section, page in re.findall(r"(\d+\.\d+) \(p\.\s?(\d+)\)", text):
+            if section in section_page and int(page) != section_page[section]:
+                problems.append(f"page {number}: see {section} (p. {page}) but it is on {section_page[section]}")
+    problems += _index_problems(pdf_path, bank, page_of_title, section_page)
+    return problems
+
+
+def _contents_problems(bank: Any, texts: list[str], page_of_title: dict[str, int]) -> list[str]:
     problems = []
-    # every question has a bookmark
-    for q in bank.questions:
-        if q.section not in section_page:
-            problems.append(f"no bookmark for question {q.section}")
-    # contents
     contents = texts[page_of_title["Contents"] - 1]
     for c in bank.chapters:
         line = next((ln for ln in contents.splitlines() if c.title in ln), None)
         if line is None or int(re.findall(r"(\d+)\s*$", line)[0]) != page_of_title.get(c.title):
             problems.append(f"contents: {c.title}: {line!r} vs page {page_of_title.get(c.title)}")
-    # self-tests: each section number is followed by the page of its answer
+    return problems
+
+
+def _selftest_problems(bank: Any, texts: list[str], page_of_title: dict[str, int], section_page: dict[str, int]) -> list[str]:
+    """Each self-test line: the section number, then the page of its answer."""
+    problems = []
     for c in bank.chapters:
         start = page_of_title[f"Self-test: {c.title}"]
         text = "\n".join(texts[start - 1 : start + 2])
@@ -215,16 +237,17 @@ def number_problems(pdf_path: Path, bank: object) -> list[str]:
             m = re.search(rf"(?<![\d.]){re.escape(q.section)}\s.*?p\.\s?(\d+)", text, re.DOTALL)
             if m is None or int(m.group(1)) != section_page.get(q.section):
                 problems.append(f"self-test {q.section}: printed {m.group(1) if m else None}, answer on {section_page.get(q.section)}")
-    # cross-references anywhere
-    for number, text in enumerate(texts, start=1):
-        for section, page in re.findall(r"(\d+\.\d+) \(p\.\s?(\d+)\)", text):
-            if section in section_page and int(page) != section_page[section]:
-                problems.append(f"page {number}: see {section} (p. {page}) but it is on {section_page[section]}")
-    # index: page lists cover exactly the pages of the questions naming each service
+    return problems
+
+
+def _index_problems(pdf_path: Path, bank: Any, page_of_title: dict[str, int], section_page: dict[str, int]) -> list[str]:
+    """The index's page lists cover exactly the pages of the questions naming each entry."""
+    from deckbook.renderers.indexing import service_index
+
+    problems = []
     index_text = re.sub(r"\s+", " ", _column_text(pdf_path, page_of_title["Index of services"]))
-    entries = service_index(bank)
     positions, cursor = [], index_text.find("Index of services")
-    for entry in entries:  # entries are printed in this order: search each after the previous one
+    for entry in service_index(bank):  # entries are printed in this order: search each after the previous one
         found = re.compile(re.escape(entry.service.name) + r"(?=[\s\d(])").search(index_text, max(cursor, 0))
         cursor = found.start() if found else -1
         positions.append((cursor, entry))

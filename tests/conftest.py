@@ -7,10 +7,20 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
+from deckbook import renderers, scheduler
 from deckbook.cli import main
+from deckbook.fields import markdown_fields
+from deckbook.load import load_bank
+from deckbook.options import Options
+from deckbook.pipeline import check_source, context
+from deckbook.prepared import prepare
+from deckbook.problems import Problem
+from deckbook.renderers.base import Produced, RenderContext
+from deckbook.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 BANKS = ROOT / "tests" / "banks"
@@ -31,8 +41,14 @@ class Run:
         return [line for line in self.err.splitlines() if line.strip()]
 
 
+class Cli(Protocol):
+    """The `cli` fixture: build.py's main(argv), in-process, with its exit code and output."""
+
+    def __call__(self, *args: str | Path) -> Run: ...
+
+
 @pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Cli]:
     """Call build.py's main(argv) in-process; returns exit code and captured output."""
     monkeypatch.setenv("COLUMNS", "400")  # rich must not wrap long problem lines
 
@@ -69,3 +85,30 @@ def build_copy(name: str, root: Path) -> Path:
 def minimal_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The minimal bank built once (every output); tests read but never modify it."""
     return build_copy("minimal", tmp_path_factory.mktemp("minimal-build"))
+
+
+def produce(ctx: RenderContext, target: str) -> Produced:
+    """Every unit of renderer `target`, in memory: each unit's `job` then `produce`, in start order
+    (a unit's `after` units come first for the built-in renderers); files and problems merged."""
+    renderer = renderers.get(target)
+    files: dict[str, bytes] = {}
+    problems: list[Problem] = []
+    for unit in scheduler.order(renderer.units(ctx)):
+        got = renderer.produce(renderer.job(ctx, unit), ctx.store)
+        files.update(got.files)
+        problems += got.problems
+    return Produced(files, tuple(problems))
+
+
+def memory_context(source: Path, store: Path, options: Options | None = None, *, validate: bool = True) -> RenderContext:
+    """A render context for the bank at `source` (validated unless told otherwise), with a fresh ledger."""
+    if validate:
+        checked = check_source(source)
+        assert checked.bank is not None and checked.prepared is not None
+        assert not [p for p in checked.problems if p.severity.value == "error"], checked.problems
+        bank, prepared = checked.bank, checked.prepared
+    else:
+        loaded = load_bank(source)
+        assert loaded.bank is not None
+        bank, prepared = loaded.bank, prepare(markdown_fields(loaded.bank))
+    return context(bank, prepared, Store(store), options)

@@ -9,15 +9,16 @@ from pathlib import Path
 
 import pytest
 import yaml
+from anki.consts import CARD_TYPE_REV, QUEUE_TYPE_REV
 
 from deckbook.load import load_bank
 from tests.anki_engine import import_apkg, open_collection
-from tests.conftest import ROOT, copy_bank
+from tests.conftest import ROOT, Cli
 
 INLINE_COLOUR = re.compile(r"style=\"[^\"]*colou?r", re.IGNORECASE)
 
 
-def build(cli, source: Path, out: Path, *extra: str | Path) -> Path:
+def build(cli: Cli, source: Path, out: Path, *extra: str | Path) -> Path:
     run = cli("anki", "--source", source, "--out", out, "-q", *extra)
     assert run.code == 0, run.err
     return out / "minimal-test.apkg"
@@ -33,7 +34,7 @@ def expected_counts(source: Path) -> dict[str, int]:
     }
 
 
-def test_import_counts_decks_tags_and_note_types(minimal: Path, tmp_path: Path, cli) -> None:
+def test_import_counts_decks_tags_and_note_types(minimal: Path, tmp_path: Path, cli: Cli) -> None:
     apkg = build(cli, minimal, tmp_path / "out")
     col = open_collection(tmp_path / "col")
     log = import_apkg(col, apkg)
@@ -41,7 +42,7 @@ def test_import_counts_decks_tags_and_note_types(minimal: Path, tmp_path: Path, 
     assert (log.new, log.updated, log.conflicting) == (want["notes"], 0, 0)
     assert col.note_count() == want["notes"]
     assert col.card_count() == want["cards"]
-    per_type = Counter(col.get_note(nid).note_type()["name"] for nid in col.find_notes(""))
+    per_type = Counter(col.get_note(nid).note_type()["name"] for nid in col.find_notes(""))  # type: ignore[index]
     assert per_type == {"Minimal · Q&A (deckbook)": 3, "Minimal · Cloze (deckbook)": 1, "Minimal · Term (deckbook)": 1}
     decks = {d.name for d in col.decks.all_names_and_ids()} - {"Default"}
     assert decks == {"Minimal", "Minimal::01 Basics & Storage", "Minimal::02 Advanced topics", "Minimal::Glossary"}
@@ -65,7 +66,7 @@ def test_import_counts_decks_tags_and_note_types(minimal: Path, tmp_path: Path, 
     col.close()
 
 
-def test_reimporting_the_same_build_changes_nothing(minimal: Path, tmp_path: Path, cli) -> None:
+def test_reimporting_the_same_build_changes_nothing(minimal: Path, tmp_path: Path, cli: Cli) -> None:
     apkg = build(cli, minimal, tmp_path / "out")
     col = open_collection(tmp_path / "col")
     import_apkg(col, apkg)
@@ -85,12 +86,13 @@ def _set_answer(source: Path, qid: str, text: str) -> None:
     path.write_text(data.replace(first, text, 1))
 
 
-def test_one_edited_answer_updates_exactly_one_note_and_keeps_its_schedule(minimal: Path, tmp_path: Path, cli) -> None:
+def test_one_edited_answer_updates_exactly_one_note_and_keeps_its_schedule(minimal: Path, tmp_path: Path, cli: Cli) -> None:
     col = open_collection(tmp_path / "col")
     import_apkg(col, build(cli, minimal, tmp_path / "v1"))
     [cid] = col.find_cards("Id:adv-policy")
     card = col.get_card(cid)
-    card.type, card.queue, card.ivl, card.due, card.reps = 2, 2, 12, col.sched.today + 12, 3  # a reviewed card
+    card.type, card.queue = CARD_TYPE_REV, QUEUE_TYPE_REV  # a reviewed card
+    card.ivl, card.due, card.reps = 12, col.sched.today + 12, 3
     col.update_card(card)
     notes_before = col.note_count()
 
@@ -105,7 +107,7 @@ def test_one_edited_answer_updates_exactly_one_note_and_keeps_its_schedule(minim
     col.close()
 
 
-def test_user_edits_on_unchanged_notes_survive_an_update(minimal: Path, tmp_path: Path, cli) -> None:
+def test_user_edits_on_unchanged_notes_survive_an_update(minimal: Path, tmp_path: Path, cli: Cli) -> None:
     col = open_collection(tmp_path / "col")
     import_apkg(col, build(cli, minimal, tmp_path / "v1"))
     [nid] = col.find_notes("Id:bas-transfer")
@@ -119,7 +121,7 @@ def test_user_edits_on_unchanged_notes_survive_an_update(minimal: Path, tmp_path
     col.close()
 
 
-def test_template_or_css_change_updates_note_types_without_conflicts(minimal: Path, tmp_path: Path, cli) -> None:
+def test_template_or_css_change_updates_note_types_without_conflicts(minimal: Path, tmp_path: Path, cli: Cli) -> None:
     col = open_collection(tmp_path / "col")
     import_apkg(col, build(cli, minimal, tmp_path / "v1"))
     overrides = tmp_path / "my-templates" / "anki"
@@ -128,7 +130,7 @@ def test_template_or_css_change_updates_note_types_without_conflicts(minimal: Pa
     (overrides / "card.css").write_text(css)
     shutil.copyfile(ROOT / "templates" / "anki" / "qa.back.html", overrides / "qa.back.html")
     with (overrides / "qa.back.html").open("a") as fh:
-        fh.write("<div class=\"db-footer\">changed template</div>\n")
+        fh.write('<div class="db-footer">changed template</div>\n')
 
     log = import_apkg(col, build(cli, minimal, tmp_path / "v2", "--templates", tmp_path / "my-templates"))
 
@@ -141,7 +143,7 @@ def test_template_or_css_change_updates_note_types_without_conflicts(minimal: Pa
     col.close()
 
 
-def test_media_is_bundled_and_card_html_is_safe(minimal: Path, tmp_path: Path, cli) -> None:
+def test_media_is_bundled_and_card_html_is_safe(minimal: Path, tmp_path: Path, cli: Cli) -> None:
     col = open_collection(tmp_path / "col")
     import_apkg(col, build(cli, minimal, tmp_path / "out"))
     check = col.media.check()
@@ -157,7 +159,7 @@ def test_media_is_bundled_and_card_html_is_safe(minimal: Path, tmp_path: Path, c
     col.close()
 
 
-def test_focused_deck_has_just_those_cards_and_shares_guids(minimal: Path, tmp_path: Path, cli) -> None:
+def test_focused_deck_has_just_those_cards_and_shares_guids(minimal: Path, tmp_path: Path, cli: Cli) -> None:
     focused = tmp_path / "focused"
     run = cli("anki", "--source", minimal, "--out", focused, "--level", "advanced", "-q")
     assert run.code == 0, run.err
@@ -172,7 +174,7 @@ def test_focused_deck_has_just_those_cards_and_shares_guids(minimal: Path, tmp_p
     col.close()
 
 
-def test_default_build_writes_one_deck_per_level(minimal: Path, tmp_path: Path, cli) -> None:
+def test_default_build_writes_one_deck_per_level(minimal: Path, tmp_path: Path, cli: Cli) -> None:
     build(cli, minimal, tmp_path / "out")
     names = sorted(p.name for p in (tmp_path / "out").glob("*.apkg"))
     assert names == [
@@ -195,7 +197,7 @@ def test_note_type_ids_are_stable(key: str) -> None:
     assert anki_notes.stable_id("cloud-interview", "notetype", key) == golden["model_id_cloud_interview"]
 
 
-def test_ledger_is_written_beside_the_source(minimal: Path, tmp_path: Path, cli) -> None:
+def test_ledger_is_written_beside_the_source(minimal: Path, tmp_path: Path, cli: Cli) -> None:
     build(cli, minimal, tmp_path / "out")
     ledger = (minimal / "deckbook.lock").read_text()
     assert '"bas-durability::cloze"' in ledger and '"notetype::qa"' in ledger
@@ -206,7 +208,7 @@ def test_ledger_is_written_beside_the_source(minimal: Path, tmp_path: Path, cli)
     assert "ledger is stale (1 changed: bas-transfer)" in stale.err
 
 
-def test_removed_question_is_reported_then_retired_and_never_reused(minimal: Path, tmp_path: Path, cli) -> None:
+def test_removed_question_is_reported_then_retired_and_never_reused(minimal: Path, tmp_path: Path, cli: Cli) -> None:
     build(cli, minimal, tmp_path / "out")
     path = minimal / "chapters" / "basics.yaml"
     text = path.read_text()

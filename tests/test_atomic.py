@@ -8,39 +8,41 @@ from typing import ClassVar
 import pytest
 
 from deckbook import renderers
-from deckbook.renderers.base import RenderContext
+from deckbook.renderers.base import Produced, RenderContext, Renderer, Unit
+from deckbook.store import Store
+from tests.conftest import Cli
 
 
-class HalfWrittenRenderer:
-    """A renderer that writes part of a file over an existing output's name, then fails."""
+class BrokenRenderer(Renderer[str]):
+    """A renderer whose unit fails while the deck and the e-book of the same build succeed."""
 
     name: ClassVar[str] = "broken"
     error: ClassVar[type[BaseException]] = RuntimeError
 
-    def units(self, ctx: RenderContext) -> list[str]:
-        return ["only"]
-
-    def after(self, ctx: RenderContext, unit: str) -> list[tuple[str, str]]:
-        return []
-
-    def inputs(self, ctx: RenderContext, unit: str) -> str:
+    def job(self, ctx: RenderContext, unit: Unit) -> str:
         return "always"
 
-    def render(self, ctx: RenderContext, unit: str) -> list[Path]:
-        (ctx.out_dir / "minimal-test.apkg").write_bytes(b"PK\x03\x04 half a zip")
+    def produce(self, job: str, store: Store) -> Produced:
         raise self.error("disk full")
 
 
-class InterruptedRenderer(HalfWrittenRenderer):
+class InterruptedRenderer(BrokenRenderer):
     error = KeyboardInterrupt
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    """Outputs and the record of the last build (the cache's derived data, e.g. page maps, may grow)."""
+    files = [p for p in folder.rglob("*") if p.is_file() and (p.parent == folder or p.name == "manifest.json")]
+    return {str(p.relative_to(folder)): p.read_bytes() for p in files}
 
 
-@pytest.mark.parametrize(("renderer", "code", "message"), [(HalfWrittenRenderer, 3, "internal error: RuntimeError: disk full"), (InterruptedRenderer, 130, "interrupted")])
-def test_failure_mid_build_keeps_previous_outputs(minimal: Path, tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch, renderer, code: int, message: str) -> None:
+@pytest.mark.parametrize(
+    ("renderer", "code", "message"),
+    [(BrokenRenderer, 3, "internal error: RuntimeError: disk full"), (InterruptedRenderer, 130, "interrupted")],
+)
+def test_failure_mid_build_keeps_previous_outputs(
+    minimal: Path, tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch, renderer: type[BrokenRenderer], code: int, message: str
+) -> None:
     out = tmp_path / "out"
     assert cli("anki", "epub", "--source", minimal, "--out", out, "-q").code == 0
     before = snapshot(out)
@@ -59,4 +61,4 @@ def test_failure_mid_build_keeps_previous_outputs(minimal: Path, tmp_path: Path,
     assert message in run.err
     assert snapshot(out) == before, "outputs must be untouched"
     assert (minimal / "deckbook.lock").read_bytes() == ledger_before, "the ledger is only written after a successful build"
-    assert not [p for p in out.iterdir() if p.name.startswith(".deckbook-staging")], "staging folder cleaned up"
+    assert not [p for p in out.rglob("*") if p.name.startswith(".") and p.is_file() and p.parent == out], "no temporary files left"

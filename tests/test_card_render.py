@@ -12,7 +12,9 @@ import json
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,7 +37,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(CHROMIUM is None, reason="Chr
 
 
 @pytest.fixture(scope="module")
-def cards(tmp_path_factory: pytest.TempPathFactory, cli_module) -> list[tuple[str, str, str]]:
+def cards(tmp_path_factory: pytest.TempPathFactory, cli_module: Callable[..., int]) -> list[tuple[str, str, str]]:
     root = tmp_path_factory.mktemp("cards")
     source = copy_bank("shipped", root)
     assert cli_module("anki", "--source", str(source), "--out", str(root / "out"), "-q", "--no-level-decks") == 0
@@ -52,7 +54,7 @@ def cards(tmp_path_factory: pytest.TempPathFactory, cli_module) -> list[tuple[st
 
 
 @pytest.fixture(scope="module")
-def cli_module():
+def cli_module() -> Callable[..., int]:
     from deckbook.cli import main
 
     return lambda *args: main(list(args))
@@ -61,7 +63,7 @@ def cli_module():
 FRAME_HEIGHT = 900
 
 
-def render_all(faces: list[tuple[str, str]], width: int, night: bool, name: str, tmp: Path) -> dict[str, dict[str, object]]:
+def render_all(faces: list[tuple[str, str]], width: int, night: bool, name: str, tmp: Path) -> dict[str, dict[str, Any]]:
     """Render every card face in its own `width`-px-wide frame (headless windows are at least
     500 px wide), measure each, and save one screenshot of them all."""
     body_class = "card nightMode night_mode" if night else "card"
@@ -79,6 +81,7 @@ def render_all(faces: list[tuple[str, str]], width: int, night: bool, name: str,
     page = tmp / f"{name}.html"
     page.write_text(f'<!DOCTYPE html><html><body style="margin:0;background:#555">{"".join(frames)}{collect}</body></html>')
     height = len(faces) * (FRAME_HEIGHT + 24)
+    assert CHROMIUM is not None
     common = [CHROMIUM, *FLAGS, f"--user-data-dir={tmp / 'profile'}", f"--window-size={max(width, 500)},{height}"]
     dom = subprocess.run([*common, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=180, check=True).stdout
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -90,7 +93,7 @@ def render_all(faces: list[tuple[str, str]], width: int, night: bool, name: str,
 
 @pytest.mark.parametrize("width", [360, 1024])
 @pytest.mark.parametrize("night", [False, True], ids=["light", "night"])
-def test_cards_fit_the_screen_and_stay_readable(cards, width: int, night: bool, tmp_path: Path) -> None:
+def test_cards_fit_the_screen_and_stay_readable(cards: list[tuple[str, str, str]], width: int, night: bool, tmp_path: Path) -> None:
     faces = [(f"{name} {side}", h) for name, q, a in cards for side, h in (("front", q), ("back", a))]
     results = render_all(faces, width, night, f"cards-{width}-{'night' if night else 'light'}", tmp_path)
     assert set(results) == {label for label, _ in faces}

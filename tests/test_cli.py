@@ -7,20 +7,16 @@ from pathlib import Path
 import pytest
 
 from deckbook import renderers
+from tests.conftest import Cli
 
 
-def test_help_explains_commands_and_exit_codes(cli) -> None:
-    with pytest.raises(SystemExit) as exc:
-        cli("--help")
-    assert exc.value.code == 0
-
-
-def test_help_text(capsys: pytest.CaptureFixture[str]) -> None:
-    from deckbook.cli import parser
-
-    text = parser().format_help()
+def test_help_explains_commands_targets_and_exit_codes(cli: Cli) -> None:
+    run = cli("--help")
+    assert run.code == 0
     for phrase in ("check", "lock", "--source", "--out", "--paper", "--strict", "--locked", "--level", "exit status: 0 success, 1"):
-        assert phrase in text
+        assert phrase in run.out, phrase
+    for target in renderers.names():
+        assert target in run.out, target
 
 
 @pytest.mark.parametrize(
@@ -29,35 +25,36 @@ def test_help_text(capsys: pytest.CaptureFixture[str]) -> None:
         (["nonsense"], "unknown command or target 'nonsense'"),
         (["check", "anki"], "'check' takes no targets"),
         (["anki", "--locked"], "--locked only applies to check"),
-        (["pdf", "--card-offset", "x"], "--card-offset expects two numbers in mm"),
+        (["flashcards", "--card-offset", "x"], "argument --card-offset: expects two numbers in mm"),
+        (["flashcards", "--card-offset", "30,0"], "argument --card-offset: expects two numbers in mm (at most 20)"),
         (["pdf", "--templates", "/no/such/folder"], "--templates: no folder at /no/such/folder"),
     ],
 )
-def test_bad_usage_exits_2(cli, args: list[str], message: str) -> None:
+def test_bad_usage_exits_2(cli: Cli, args: list[str], message: str) -> None:
     run = cli(*args)
     assert run.code == 2
     assert message in run.err
 
 
-def test_unknown_option_exits_2(cli) -> None:
-    with pytest.raises(SystemExit) as exc:
-        cli("--no-such-option")
-    assert exc.value.code == 2
+def test_unknown_option_exits_2(cli: Cli) -> None:
+    run = cli("--no-such-option")
+    assert run.code == 2
+    assert "unrecognized arguments: --no-such-option" in run.err
 
 
-def test_check_ok_exits_0(minimal: Path, cli) -> None:
+def test_check_ok_exits_0(minimal: Path, cli: Cli) -> None:
     run = cli("check", "--strict", "--source", minimal)
     assert (run.code, run.err) == (0, "")
     assert run.out.strip() == f"{minimal}: ok"
 
 
-def test_missing_source_exits_1(tmp_path: Path, cli) -> None:
+def test_missing_source_exits_1(tmp_path: Path, cli: Cli) -> None:
     run = cli("check", "--source", tmp_path / "nowhere")
     assert run.code == 1
     assert run.lines[0] == f"{tmp_path / 'nowhere'}: error: source folder not found"
 
 
-def test_build_prints_each_output_with_size_and_time(minimal: Path, tmp_path: Path, cli) -> None:
+def test_build_prints_each_output_with_size_and_time(minimal: Path, tmp_path: Path, cli: Cli) -> None:
     run = cli("anki", "epub", "--source", minimal, "--out", tmp_path / "out")
     assert run.code == 0, run.err
     wrote = [line for line in run.out.splitlines() if line.startswith("wrote ")]
@@ -75,7 +72,7 @@ def test_build_prints_each_output_with_size_and_time(minimal: Path, tmp_path: Pa
     ]
 
 
-def test_lock_refreshes_only_the_ledger(minimal: Path, tmp_path: Path, cli) -> None:
+def test_lock_refreshes_only_the_ledger(minimal: Path, tmp_path: Path, cli: Cli) -> None:
     run = cli("lock", "--source", minimal, "--out", tmp_path / "out")
     assert run.code == 0, run.err
     assert (minimal / "deckbook.lock").exists()
@@ -83,5 +80,5 @@ def test_lock_refreshes_only_the_ledger(minimal: Path, tmp_path: Path, cli) -> N
     assert cli("check", "--locked", "--source", minimal).code == 0
 
 
-def test_registry_has_the_three_formats() -> None:
-    assert renderers.names() == ["anki", "pdf", "epub"]
+def test_registry_has_every_format() -> None:
+    assert renderers.names() == ["anki", "pdf", "flashcards", "epub"]

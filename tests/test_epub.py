@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests import book_checks as bc
-from tests.conftest import copy_bank
+from tests.conftest import Cli, copy_bank
 
 
 @pytest.fixture(scope="session")
@@ -86,7 +86,7 @@ def test_ace_finds_no_violations(epub: Path, tmp_path: Path) -> None:
     assert violations == []
 
 
-def test_two_builds_are_byte_identical(tmp_path: Path, cli) -> None:
+def test_two_builds_are_byte_identical(tmp_path: Path, cli: Cli) -> None:
     source = copy_bank("minimal", tmp_path)
     for out in ("a", "b"):
         assert cli("epub", "--source", source, "--out", tmp_path / out, "-q").code == 0

@@ -13,14 +13,9 @@ import pytest
 import yaml
 
 from deckbook import markup
-from deckbook.ledger import Ledger
-from deckbook.load import load_bank
-from deckbook.pipeline import build_info
-from deckbook.rendered import render_bank
-from deckbook import renderers
-from deckbook.renderers.base import Options, RenderContext
-from deckbook.templating import make_env
+from deckbook.options import Options
 from tests import book_checks as bc
+from tests.conftest import Cli, memory_context, produce
 
 SCRIPT = '<script>alert("x")</script>'
 HOSTILE_MD = (
@@ -34,7 +29,7 @@ HOSTILE_MD = (
 def hostile_bank(source: Path) -> None:
     """Plain-text fields take any text: fill them with markup that must be escaped."""
     book = yaml.safe_load((source / "book.yaml").read_text())
-    book.update(title=f"Bank {SCRIPT} & \"Co\"", subtitle="</title><style>*{display:none}</style>", author="<img src=x onerror=alert(1)>")
+    book.update(title=f'Bank {SCRIPT} & "Co"', subtitle="</title><style>*{display:none}</style>", author="<img src=x onerror=alert(1)>")
     (source / "book.yaml").write_text(yaml.safe_dump(book, allow_unicode=True))
     chapter = source / "chapters" / "basics.yaml"
     chapter.write_text(chapter.read_text().replace("title: Basics & Storage", "title: 'Basics <b onmouseover=alert(1)>&amp;</b> \"q\"'"))
@@ -56,7 +51,7 @@ def assert_no_injection_in_xml(name: str, root: ET.Element) -> None:
             assert not re.match(r"\s*(javascript|data|vbscript):", value, re.I), (name, attr, value)
 
 
-def test_plain_text_fields_are_escaped_in_every_output(minimal: Path, tmp_path: Path, cli) -> None:
+def test_plain_text_fields_are_escaped_in_every_output(minimal: Path, tmp_path: Path, cli: Cli) -> None:
     hostile_bank(minimal)
     out = tmp_path / "out"
     run = cli("--source", minimal, "--out", out, "--paper", "a4", "-q")
@@ -87,40 +82,40 @@ def test_plain_text_fields_are_escaped_in_every_output(minimal: Path, tmp_path: 
         assert b"/JavaScript" not in raw and b"/JS" not in raw
         for page in pdf.pages:
             for annot in page.get("/Annots", []):
-                uri = str(annot.get("/A", {}).get("/URI", ""))
+                action = annot.get("/A")
+                uri = str(action.get("/URI", "")) if action is not None else ""
                 assert not uri.lower().startswith(("javascript:", "data:")), uri
 
 
-def test_validation_rejects_hostile_markdown(minimal: Path, cli) -> None:
+def test_validation_rejects_hostile_markdown(minimal: Path, cli: Cli) -> None:
     chapter = minimal / "chapters" / "advanced-topics.yaml"
     body = "\n".join("      " + line if line else "" for line in HOSTILE_MD.splitlines())
     chapter.write_text(chapter.read_text().replace("    explanation: |\n", "    explanation: |\n" + body + "\n\n", 1))
     run = cli("check", "--source", minimal)
     assert run.code == 1
     errors = "\n".join(run.lines)
-    for needle in ("<script>", "<img src=x", "<iframe", "javascript:alert(3)", "data:text/html", "vbscript:", "https://evil.example/track.png", "../../etc/passwd"):
+    for needle in (
+        "<script>",
+        "<img src=x",
+        "<iframe",
+        "javascript:alert(3)",
+        "data:text/html",
+        "vbscript:",
+        "https://evil.example/track.png",
+        "../../etc/passwd",
+    ):
         assert needle in errors, needle
 
 
-@pytest.mark.parametrize("target", ["anki", "epub", "pdf"])
+@pytest.mark.parametrize("target", ["anki", "epub", "pdf", "flashcards"])
 def test_renderers_neutralise_hostile_markdown_even_unvalidated(target: str, minimal: Path, tmp_path: Path) -> None:
     """Defence in depth: skip validation entirely and render hostile Markdown anyway."""
     chapter = minimal / "chapters" / "advanced-topics.yaml"
     body = "\n".join("      " + line if line else "" for line in HOSTILE_MD.splitlines())
     chapter.write_text(chapter.read_text().replace("    explanation: |\n", "    explanation: |\n" + body + "\n\n", 1))
-    bank = load_bank(minimal).bank
-    assert bank is not None
-    html = render_bank(bank)
-    env = make_env()
-    from deckbook.renderers.anki import ledger_contents
-    from deckbook.ledger import refresh
-
-    ledger = refresh(Ledger(), ledger_contents(bank, html, env), 1_800_000_000)
-    ctx = RenderContext(bank, html, env, tmp_path, ledger, build_info(bank, ledger), Options(papers=("a4",)), tmp_path / "cache")
-    renderer = renderers.get(target)
-    files = [f for unit in renderer.units(ctx) for f in renderer.render(ctx, unit)]
-    assert files
-    explanation = str(html.questions["adv-policy"].explanation)
+    ctx = memory_context(minimal, tmp_path / "cache", Options(papers=("a4",)), validate=False)
+    assert produce(ctx, target).files
+    explanation = str(ctx.html.questions["adv-policy"].explanation)
     assert "<script" not in explanation and "<img src=x" not in explanation and "<iframe" not in explanation
     assert not re.search(r'href="(javascript|data|vbscript):', explanation, re.I)
     assert not re.search(r'src="(https?:|\.\./)', explanation)

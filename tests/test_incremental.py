@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from deckbook.fields import Field
 from tests import book_checks as bc
+from tests.conftest import Cli
 
 
 def stamps(out: Path) -> dict[str, int]:
     return {p.name: p.stat().st_mtime_ns for p in out.iterdir() if p.is_file()}
 
 
-def test_unchanged_rebuild_is_up_to_date_and_writes_nothing(minimal: Path, tmp_path: Path, cli) -> None:
+def test_unchanged_rebuild_is_up_to_date_and_writes_nothing(minimal: Path, tmp_path: Path, cli: Cli) -> None:
     out = tmp_path / "out"
     assert cli("--source", minimal, "--out", out, "--paper", "a4", "-q").code == 0
     before = stamps(out)
@@ -23,7 +25,7 @@ def test_unchanged_rebuild_is_up_to_date_and_writes_nothing(minimal: Path, tmp_p
     assert (minimal / "deckbook.lock").stat().st_mtime_ns == ledger
 
 
-def test_glossary_edit_redoes_what_shows_the_glossary_only(minimal: Path, tmp_path: Path, cli) -> None:
+def test_glossary_edit_redoes_what_shows_the_glossary_only(minimal: Path, tmp_path: Path, cli: Cli) -> None:
     out = tmp_path / "out"
     assert cli("--source", minimal, "--out", out, "--paper", "a4", "-q").code == 0
     before = stamps(out)
@@ -32,7 +34,7 @@ def test_glossary_edit_redoes_what_shows_the_glossary_only(minimal: Path, tmp_pa
     run = cli("--source", minimal, "--out", out, "--paper", "a4")
     assert run.code == 0, run.err
     after = stamps(out)
-    assert "unchanged: pdf:cards-a4" in run.out  # flashcards show questions and answers only
+    assert "unchanged: flashcards:a4" in run.out  # flashcards show questions and answers only
     assert after["minimal-test-flashcards-a4.pdf"] == before["minimal-test-flashcards-a4.pdf"]
     for changed in ("minimal-test-a4.pdf", "minimal-test.epub", "minimal-test.apkg"):
         assert after[changed] != before[changed], changed
@@ -42,7 +44,7 @@ def test_glossary_edit_redoes_what_shows_the_glossary_only(minimal: Path, tmp_pa
         assert after[name] == before[name], name
 
 
-def test_question_edit_rewrites_only_the_decks_that_hold_it(minimal: Path, tmp_path: Path, cli) -> None:
+def test_question_edit_rewrites_only_the_decks_that_hold_it(minimal: Path, tmp_path: Path, cli: Cli) -> None:
     out = tmp_path / "out"
     assert cli("anki", "--source", minimal, "--out", out, "-q").code == 0
     before = stamps(out)
@@ -57,7 +59,7 @@ def test_question_edit_rewrites_only_the_decks_that_hold_it(minimal: Path, tmp_p
     assert "same  " in run.out
 
 
-def test_deleted_output_is_rebuilt(minimal: Path, tmp_path: Path, cli) -> None:
+def test_deleted_output_is_rebuilt(minimal: Path, tmp_path: Path, cli: Cli) -> None:
     out = tmp_path / "out"
     assert cli("epub", "anki", "--source", minimal, "--out", out, "-q").code == 0
     (out / "minimal-test.epub").unlink()
@@ -67,11 +69,8 @@ def test_deleted_output_is_rebuilt(minimal: Path, tmp_path: Path, cli) -> None:
     assert "unchanged: anki:decks" in run.out
 
 
-def test_parallel_and_serial_builds_are_identical(tmp_path: Path, cli, monkeypatch) -> None:
-    from deckbook import premark
+def test_parallel_and_serial_builds_are_identical(tmp_path: Path, cli: Cli) -> None:
     from tests.conftest import copy_bank
-
-    monkeypatch.setattr(premark, "MIN_PARALLEL", 1)  # Markdown parsed in workers too
 
     source = copy_bank("minimal", tmp_path)
     assert cli("--source", source, "--out", tmp_path / "serial", "--jobs", "1", "-q").code == 0
@@ -83,44 +82,60 @@ def test_parallel_and_serial_builds_are_identical(tmp_path: Path, cli, monkeypat
         assert bc.sha256(tmp_path / "serial" / name) == bc.sha256(tmp_path / "parallel" / name), name
 
 
-def _work(source: Path) -> list:
+def _fields(source: Path) -> list[Field]:
+    from deckbook.fields import markdown_fields
     from deckbook.load import load_bank
-    from deckbook.validate import markdown_work
 
     bank = load_bank(source).bank
     assert bank is not None
-    return markdown_work(bank)
+    return list(markdown_fields(bank))
 
 
-def test_markdown_cache_serves_unchanged_fields_and_never_changes_output(minimal: Path, tmp_path: Path, cli) -> None:
+def test_markdown_prepared_the_same_in_parallel_and_serial(minimal: Path) -> None:
+    from deckbook.prepared import prepare
+
+    fields = _fields(minimal)
+    serial = prepare(fields, 1)
+    parallel = prepare(fields, 2, min_parallel=1)
+    assert [f.key for f in serial.fields] == [f.key for f in parallel.fields]
+    assert dict(serial.results) == dict(parallel.results)
+
+
+def test_markdown_cache_serves_unchanged_fields_and_never_changes_output(minimal: Path, tmp_path: Path, cli: Cli) -> None:
     """The last build's Markdown results are reused for unchanged texts only; a build that used
     them makes the same bytes as a build from nothing; a damaged or stale cache is ignored."""
     import json
 
-    from deckbook import premark
+    from deckbook.prepared import CACHE_NAME, MarkdownCache, code_version, prepare
 
     out = tmp_path / "out"
-    cache = out / ".deckbook-cache" / premark.CACHE_NAME
+    cache = out / ".deckbook-cache" / CACHE_NAME
     assert cli("anki", "epub", "--source", minimal, "--out", out, "-q").code == 0
-    work = _work(minimal)
-    assert premark.prime(work, 1, cache) == len(work)
+    fields = _fields(minimal)
+    assert prepare(fields, 1, MarkdownCache.load(cache)).from_cache == len(fields)
+    assert prepare(fields, 1, MarkdownCache.load(cache)).results == prepare(fields, 1).results
 
     chapter = minimal / "chapters" / "advanced-topics.yaml"
     chapter.write_text(chapter.read_text().replace("is not the endpoint.", "is not your endpoint."))
-    assert premark.prime(_work(minimal), 1, cache) == len(work) - 1
+    assert prepare(_fields(minimal), 1, MarkdownCache.load(cache)).from_cache == len(fields) - 1
     assert cli("anki", "epub", "--source", minimal, "--out", out, "-q").code == 0
     assert cli("anki", "epub", "--source", minimal, "--out", tmp_path / "cold", "-q").code == 0
     for f in ("minimal-test.apkg", "minimal-test.epub"):
         assert bc.sha256(out / f) == bc.sha256(tmp_path / "cold" / f), f
 
-    data = json.loads(cache.read_text())
-    data["version"] = "something else"
-    cache.write_text(json.dumps(data))
-    assert premark.prime(work, 1, cache) == 0
-    wrong_shape = json.dumps({"version": premark._version(), "entries": {"k": [1]}})
-    for damage in ("{not json", '{"version": "x"}', "[]", "", wrong_shape):
+    good = cache.read_text()
+    wrong_shape = json.dumps({"version": code_version(), "entries": {"k": [1]}})
+    for damage in (
+        "{not json",
+        '{"version": "x"}',
+        "[]",
+        "",
+        wrong_shape,
+        good.replace('"version":"', '"version":"other'),
+        good[: len(good) // 2],
+    ):
         cache.write_text(damage)
-        assert premark.prime(work, 1, cache) == 0
+        assert prepare(fields, 1, MarkdownCache.load(cache)).from_cache == 0, damage[:40]
     (out / "minimal-test.epub").unlink()
     assert cli("anki", "epub", "--source", minimal, "--out", out, "-q").code == 0
     assert bc.sha256(out / "minimal-test.epub") == bc.sha256(tmp_path / "cold" / "minimal-test.epub")

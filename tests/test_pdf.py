@@ -11,7 +11,7 @@ import pytest
 
 from deckbook.load import load_bank
 from tests import book_checks as bc
-from tests.conftest import BANKS, copy_bank
+from tests.conftest import BANKS, Cli, copy_bank
 
 PAPERS = {"a4": (595.3, 841.9), "letter": (612.0, 792.0)}
 
@@ -113,9 +113,9 @@ def test_flashcard_backs_mirror_fronts(paper: str, minimal_build: Path) -> None:
         assert abs((width - (fx - pad) - card_w) - (bx - pad)) < 1.0 and abs(fy - by) < 0.5, s
 
 
-def test_flashcard_offset_moves_only_the_backs(tmp_path: Path, cli, minimal_build: Path) -> None:
+def test_flashcard_offset_moves_only_the_backs(tmp_path: Path, cli: Cli, minimal_build: Path) -> None:
     source = copy_bank("minimal", tmp_path)
-    run = cli("pdf", "--paper", "a4", "--source", source, "--out", tmp_path / "out", "--card-offset", "2,-1.5", "-q")
+    run = cli("flashcards", "--paper", "a4", "--source", source, "--out", tmp_path / "out", "--card-offset", "2,-1.5", "-q")
     assert run.code == 0, run.err
 
     def first_number(path: Path, index: int) -> tuple[float, float]:
@@ -131,10 +131,10 @@ def test_flashcard_offset_moves_only_the_backs(tmp_path: Path, cli, minimal_buil
     assert mx - bx == pytest.approx(2 * mm, abs=0.1) and my - by == pytest.approx(-1.5 * mm, abs=0.1)
 
 
-def test_two_builds_are_byte_identical(tmp_path: Path, cli) -> None:
+def test_two_builds_are_byte_identical(tmp_path: Path, cli: Cli) -> None:
     source = copy_bank("minimal", tmp_path)
     for out in ("a", "b"):
-        assert cli("pdf", "--paper", "a4", "--source", source, "--out", tmp_path / out, "-q").code == 0
+        assert cli("pdf", "flashcards", "--paper", "a4", "--source", source, "--out", tmp_path / out, "-q").code == 0
     for name in ("minimal-test-a4.pdf", "minimal-test-flashcards-a4.pdf"):
         assert bc.sha256(tmp_path / "a" / name) == bc.sha256(tmp_path / "b" / name)
 

@@ -15,7 +15,7 @@ from deckbook.load import load_bank
 from deckbook.model import Bank
 from tests import book_checks as bc
 from tests.anki_engine import import_apkg, open_collection
-from tests.conftest import ROOT, SHIPPED, build_copy
+from tests.conftest import ROOT, SHIPPED, Cli, build_copy
 
 pytestmark = pytest.mark.slow
 SHARED_TOOLS = ROOT.parent / "shared" / "tools"
@@ -34,7 +34,7 @@ def shipped(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_copy("shipped", tmp_path_factory.mktemp("shipped"))
 
 
-def test_check_strict_and_locked(cli) -> None:
+def test_check_strict_and_locked(cli: Cli) -> None:
     run = cli("check", "--strict", "--locked", "--source", SHIPPED)
     assert (run.code, run.err) == (0, ""), run.err
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,12 +23,14 @@ import genanki
 import jinja2
 from markupsafe import Markup
 
-from deckbook.markup import MEDIA_PREFIX
+from deckbook.markup import MEDIA_PREFIX, pygments_css
 from deckbook.model import Bank, Question
 from deckbook.rendered import BankHtml
+from deckbook.renderers.indexing import entry_names
 from deckbook.templating import source_of
 
 TEMPLATES = Path("anki")
+NIGHT = [".nightMode .highlight", ".night_mode .highlight"]  # desktop/AnkiMobile and AnkiDroid
 
 
 @dataclass(frozen=True)
@@ -139,27 +142,15 @@ def media_name(path: Path) -> str:
 
 
 def deck_name(bank: Bank, chapter_number: int | None, title: str) -> str:
-    width = max(2, len(str(len(bank.chapters))))
+    """'<deck>::03 Networking' (numbered so Anki lists chapters in reading order), or '<deck>::<title>'."""
     if chapter_number is None:
         return f"{bank.book.deck}::{title}"
-    return f"{bank.book.deck}::{chapter_number:0{width}d} {title}"
+    return f"{bank.book.deck}::{chapter_number:0{bank.chapter_digits}d} {title}"
 
 
-_LAST: list[tuple[Bank, BankHtml, jinja2.Environment, list[NoteSpec]]] = []  # one-slot memo (same objects only)
-
-
-def build_notes(bank: Bank, html: BankHtml, env: jinja2.Environment) -> list[NoteSpec]:
-    """Every note of the full deck, in study order (computed once per build: the ledger, the
-    unit fingerprint and the packages all need it)."""
-    for b, h, e, notes in _LAST:
-        if b is bank and h is html and e is env:
-            return notes
-    notes = _build_notes(bank, html, env)
-    _LAST[:] = [(bank, html, env, notes)]
-    return notes
-
-
-def _build_notes(bank: Bank, html: BankHtml, env: jinja2.Environment) -> list[NoteSpec]:
+def build_notes(bank: Bank, html: BankHtml, env: jinja2.Environment) -> tuple[NoteSpec, ...]:
+    """Every note of the full deck, in study order. Pure; the pipeline calls it once per build
+    (the ledger, the deck renderer and the card preview all read the result)."""
     ns = bank.book.namespace
     media = {p.name: media_name(p) for p in bank.media}
     see_template = env.get_template(str(TEMPLATES / "see-also.html.jinja"))
@@ -183,7 +174,7 @@ def _build_notes(bank: Bank, html: BankHtml, env: jinja2.Environment) -> list[No
             common = (q.section, str(html.titles[chapter.id]), q.level.value)
             fields = (
                 q.id, fix(h.question), fix(h.answer), fix(h.explanation or ""), *common, q.kind.value,
-                _services(bank, q), see_also(q.see), chapter.reviewed,
+                str(entry_names(bank, q, status=True)), see_also(q.see), chapter.reviewed,
             )  # fmt: skip
             notes.append(_spec(q.id, genanki.guid_for(ns, q.id), QA, fields, tags, deck, len(notes), q.id))
             if h.cloze is not None:
@@ -193,7 +184,7 @@ def _build_notes(bank: Bank, html: BankHtml, env: jinja2.Environment) -> list[No
     for t in bank.terms:
         tfields = (t.id, str(Markup.escape(t.term)), fix(html.terms[t.id]), see_also(t.see))
         notes.append(_spec(t.id, genanki.guid_for(ns, t.id), TERM, tfields, (f"{ns}::glossary",), glossary, len(notes), None))
-    return notes
+    return tuple(notes)
 
 
 def _spec(
@@ -208,19 +199,6 @@ def _tags(ns: str, q: Question) -> tuple[str, ...]:
     tags += [f"{ns}::service::{s}" for s in q.services]
     tags += [f"{ns}::tag::{t}" for t in q.tags]
     return tuple(tags)
-
-
-def _services(bank: Bank, q: Question) -> str:
-    names = []
-    for sid in q.services:
-        s = bank.service_by_id.get(sid)
-        if s is None:
-            continue
-        label = str(Markup.escape(s.name))
-        if s.status.value != "active":
-            label += f" ({s.status.value.replace('-', ' ')})"
-        names.append(label)
-    return ", ".join(names)
 
 
 _MEDIA_SRC = re.compile(r'src="([^"/]+)"')
@@ -239,3 +217,17 @@ def notetype_text(nt: NoteTypeDef, env: jinja2.Environment, css: str) -> str:
     """Everything that defines a note type; its hash drives the note type's modification time."""
     templates = [(t.name, t.id, source_of(env, str(TEMPLATES / t.front)), source_of(env, str(TEMPLATES / t.back))) for t in nt.templates]
     return json.dumps([nt.key, nt.title, [(f.name, f.id) for f in nt.fields], templates, css], ensure_ascii=False)
+
+
+def card_css(env: jinja2.Environment) -> str:
+    """The note types' stylesheet: card.css plus Pygments colours for light and night mode."""
+    base = source_of(env, str(TEMPLATES / "card.css"))
+    return base + pygments_css([".highlight"], "default") + pygments_css(NIGHT, "github-dark")
+
+
+def ledger_contents(notes: Iterable[NoteSpec], env: jinja2.Environment) -> dict[str, str]:
+    """Ledger key → the exact content it stands for: every note, and every note type's definition."""
+    css = card_css(env)
+    contents = {n.key: n.ledger_text() for n in notes}
+    contents.update({f"notetype::{nt.key}": notetype_text(nt, env, css) for nt in NOTE_TYPES})
+    return contents

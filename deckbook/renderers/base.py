@@ -1,48 +1,41 @@
-"""What every renderer receives and promises: the `Renderer` protocol and its `RenderContext`."""
+"""What every renderer receives and promises: `Renderer`, its `Unit`s, `RenderContext` and `Produced`.
+
+A renderer turns the validated bank into files in two steps, like a build system's action:
+
+1. `job(ctx, unit)` gathers, cheaply, *everything* the unit's output depends on into one plain
+   value (strings, bytes, numbers, tuples, frozen dataclasses) — the rendered HTML, the notes,
+   the template text, its own options;
+2. `produce(job, store)` makes the files from that value alone (the expensive part: layout,
+   packaging), possibly in a worker process.
+
+Because `produce` reads nothing but its job, the job's `fingerprint` is a complete description of
+the output: a unit whose fingerprint (and code) did not change since the last build is skipped,
+and no one has to list a unit's inputs by hand. Adding an output format means writing one
+renderer module (and its templates) and naming it in `deckbook.renderers.REGISTRY`.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import hashlib
-import json
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Protocol
+from typing import ClassVar, Generic, TypeVar
 
 import jinja2
 
+from deckbook.files import iso_date
 from deckbook.ledger import Ledger
 from deckbook.model import Bank
+from deckbook.options import Options
+from deckbook.prepared import Prepared
+from deckbook.problems import Problem
 from deckbook.rendered import BankHtml
-
-PAPERS = ("a4", "letter")
-
-
-@dataclass(frozen=True)
-class DeckFilter:
-    """A focused deck: only questions matching every non-empty criterion (terms only when unfiltered)."""
-
-    levels: tuple[str, ...] = ()
-    chapters: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-
-    @property
-    def empty(self) -> bool:
-        return not (self.levels or self.chapters or self.tags)
-
-    @property
-    def slug(self) -> str:
-        parts = [("level", self.levels), ("chapter", self.chapters), ("tag", self.tags)]
-        return "--".join(f"{name}-{'-'.join(values)}" for name, values in parts if values)
-
-
-@dataclass(frozen=True)
-class Options:
-    """Command-line choices that change outputs."""
-
-    papers: tuple[str, ...] = PAPERS
-    deck_filter: DeckFilter = field(default_factory=DeckFilter)
-    level_decks: bool = True  # the default build also writes one deck per level
-    flashcard_offset_mm: tuple[float, float] = (0.0, 0.0)  # shift of the back side, for misaligned duplex printers
+from deckbook.renderers.anki_notes import NoteSpec
+from deckbook.store import Store
 
 
 @dataclass(frozen=True)
@@ -52,54 +45,121 @@ class BuildInfo:
     epoch: int  # newest content change (ledger) or SOURCE_DATE_EPOCH
     date: str  # the same, as YYYY-MM-DD
     revision: str  # source revision (git) or "unversioned"
+    fixed: bool = False  # the epoch was given (SOURCE_DATE_EPOCH): every output carries it
 
 
 @dataclass(frozen=True)
 class RenderContext:
+    """Everything a build knows once the bank is valid, computed once and passed to every renderer."""
+
     bank: Bank
-    html: BankHtml
+    prepared: Prepared  # every Markdown field's analysis and HTML
+    html: BankHtml  # the same HTML, marked safe, by question/term/chapter
+    notes: tuple[NoteSpec, ...]  # the full deck's notes (the ledger hashes them too)
     env: jinja2.Environment
-    out_dir: Path  # a staging folder: the pipeline moves its files into place only if every renderer succeeds
-    ledger: Ledger
+    ledger: Ledger  # as refreshed by this build
     info: BuildInfo
     options: Options
-    cache_dir: Path  # survives between builds (page-number maps); never part of the outputs
+    store: Store  # derived data kept between builds (page maps); renderers may read it in `job`
+    memo: dict[object, object] = field(default_factory=dict, compare=False)  # values several renderers derive, once per build
 
 
-class Renderer(Protocol):
-    """One output format, split into independent units of work (e.g. one per paper size).
+def info_for(ctx: RenderContext, keys: Iterable[str]) -> BuildInfo:
+    """The build info of an output that shows only the notes `keys`: dated by the newest change
+    among them, so an edit elsewhere in the bank leaves that output's bytes (and date) alone."""
+    if ctx.info.fixed:
+        return ctx.info
+    epoch = max((ctx.ledger.mod(k) for k in keys), default=ctx.info.epoch)
+    return dataclasses.replace(ctx.info, epoch=epoch, date=iso_date(epoch))
 
-    Contract: `render(ctx, unit)` writes only under ctx.out_dir and returns the files it wrote;
-    units of one renderer may run in parallel processes; a unit runs after every unit named in
-    `after(ctx, unit)` (e.g. the e-book's page list reuses the A4 layout).
+
+@dataclass(frozen=True)
+class Unit:
+    """An independent piece of a renderer's work, e.g. one paper size of the handbook."""
+
+    renderer: str
+    name: str
+    weight: int = 1  # expected cost relative to other units: heavier ones start first
+    after: tuple[str, ...] = ()  # keys of units to finish first when they run in the same build (to reuse their results)
+
+    @property
+    def key(self) -> str:
+        return f"{self.renderer}:{self.name}"
+
+
+@dataclass(frozen=True)
+class Produced:
+    """A unit's result: files (name relative to the output folder → bytes) and problems found late."""
+
+    files: Mapping[str, bytes]
+    problems: tuple[Problem, ...] = ()
+
+
+JobT = TypeVar("JobT")
+
+
+class Renderer(ABC, Generic[JobT]):
+    """One output format. Subclasses set `name` and implement `job` and `produce`.
+
+    Contract: `job` is cheap and pure; `produce` reads only its job (and the shared `store` of
+    derived data such as page maps) and never writes files itself — the pipeline stages and
+    commits what it returns. Units of one renderer may run in parallel processes.
     """
 
     name: ClassVar[str]
 
-    def units(self, ctx: RenderContext) -> list[str]: ...
+    def units(self, ctx: RenderContext) -> list[Unit]:
+        """The pieces of work for this build (default: one unit named after the renderer)."""
+        return [Unit(self.name, self.name)]
 
-    def after(self, ctx: RenderContext, unit: str) -> list[tuple[str, str]]: ...
+    @abstractmethod
+    def job(self, ctx: RenderContext, unit: Unit) -> JobT:
+        """Everything `produce` will read, as one plain value; its fingerprint identifies the output."""
 
-    def inputs(self, ctx: RenderContext, unit: str) -> str:
-        """A digest of what this unit's output depends on in the bank (code, templates and options
-        are added by the pipeline); equal digests mean the previous output is still right."""
-        ...
-
-    def render(self, ctx: RenderContext, unit: str) -> list[Path]: ...
-
-
-def digest(*parts: object) -> str:
-    """A short stable digest of JSON-able parts (for `Renderer.inputs`)."""
-    text = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    @abstractmethod
+    def produce(self, job: JobT, store: Store) -> Produced:
+        """The output files of one unit, made from `job` alone."""
 
 
-def media_digest(bank: Bank) -> str:
-    """The bytes of every media file (an edited image changes every output that shows it)."""
+def fingerprint(value: object) -> str:
+    """A stable digest of a plain value: equal values give equal digests on every machine."""
     h = hashlib.sha256()
-    for path in bank.media:
-        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    _feed(h, value)
     return h.hexdigest()
+
+
+def _feed(h: hashlib._Hash, value: object) -> None:
+    if value is None or isinstance(value, bool | int | float):
+        h.update(f"{type(value).__name__}:{value!r};".encode())
+    elif isinstance(value, str):
+        data = value.encode("utf-8")
+        h.update(f"s{len(data)}:".encode() + data)
+    elif isinstance(value, bytes):
+        h.update(f"b{len(value)}:".encode() + value)
+    elif isinstance(value, enum.Enum):
+        h.update(f"e{type(value).__name__}.".encode())
+        _feed(h, value.value)
+    elif isinstance(value, Path):
+        _feed(h, str(value))
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        h.update(f"d{type(value).__name__}(".encode())
+        for f in dataclasses.fields(value):
+            h.update(f.name.encode() + b"=")
+            _feed(h, getattr(value, f.name))
+        h.update(b")")
+    elif isinstance(value, Mapping):
+        h.update(f"m{len(value)}{{".encode())
+        for k in sorted(value, key=repr):
+            _feed(h, k)
+            _feed(h, value[k])
+        h.update(b"}")
+    elif isinstance(value, tuple | list):
+        h.update(f"l{len(value)}[".encode())
+        for item in value:
+            _feed(h, item)
+        h.update(b"]")
+    else:
+        raise TypeError(f"a renderer's job may hold only plain values, not {type(value).__name__}")
 
 
 def file_stem(bank: Bank) -> str:

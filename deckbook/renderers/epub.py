@@ -10,7 +10,6 @@ whose answers are popup notes (noteref → footnote aside), never hidden text.
 from __future__ import annotations
 
 import io
-import time
 import uuid
 import zipfile
 from collections.abc import Mapping
@@ -21,11 +20,14 @@ from typing import Any, ClassVar
 from markupsafe import Markup
 
 from deckbook import markup
+from deckbook.files import iso_timestamp, zip_add
 from deckbook.model import Bank
-from deckbook.renderers.base import RenderContext, digest, file_stem, media_digest
+from deckbook.renderers.base import Produced, RenderContext, Renderer, Unit, file_stem
 from deckbook.renderers.cover import cover_png
-from deckbook.renderers.handbook import cached_anchors, layout_key
-from deckbook.renderers.indexing import service_index
+from deckbook.renderers.handbook import HandbookJob, handbook_job, stored_pages
+from deckbook.renderers.indexing import entry_names, service_index
+from deckbook.renderers.pdf import layout_pages
+from deckbook.store import Store
 from deckbook.templating import source_of
 
 MIMETYPE = b"application/epub+zip"
@@ -40,13 +42,9 @@ class PageMap:
     markers: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # anchor id → pages whose marker goes before it
 
 
-def chapter_file(number: int, width: int) -> str:
-    return f"ch{number:0{width}d}.xhtml"
-
-
 def chapter_files(bank: Bank) -> dict[str, str]:
-    width = max(2, len(str(len(bank.chapters))))
-    return {c.id: chapter_file(c.number, width) for c in bank.chapters}
+    """Chapter id → its XHTML file, numbered in reading order (ch03.xhtml)."""
+    return {c.id: f"ch{c.number:0{bank.chapter_digits}d}.xhtml" for c in bank.chapters}
 
 
 def anchor_order(bank: Bank) -> list[tuple[str, str]]:
@@ -92,7 +90,7 @@ def build_epub_files(ctx: RenderContext, page_map: PageMap | None = None) -> dic
     files = chapter_files(bank)
     hrefs = {q.id: f"{files[q.chapter_id]}#q-{q.id}" for q in bank.questions}
     page_map = page_map or PageMap()
-    media = _media(bank)
+    media = _media(ctx)
     common: dict[str, Any] = {
         "book": bank.book,
         "info": ctx.info,
@@ -106,7 +104,7 @@ def build_epub_files(ctx: RenderContext, page_map: PageMap | None = None) -> dic
         "markers": page_map.markers,
         "pages": page_map.pages,
         "identifier": f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'deckbook:' + bank.book.namespace)}",
-        "services": lambda q: [bank.service_by_id[s].name for s in q.services if s in bank.service_by_id],
+        "services": lambda q: entry_names(bank, q),
     }
 
     def render(name: str, **extra: Any) -> bytes:
@@ -126,7 +124,7 @@ def build_epub_files(ctx: RenderContext, page_map: PageMap | None = None) -> dic
         "EPUB/toc.ncx": render("toc.ncx.jinja"),
         "EPUB/package.opf": render(
             "package.opf.jinja",
-            modified=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ctx.info.epoch)),
+            modified=iso_timestamp(ctx.info.epoch),
             description_text=_plain(ctx.html.description),
             media=media,
             has_images=bool(media),
@@ -143,15 +141,11 @@ def build_epub_files(ctx: RenderContext, page_map: PageMap | None = None) -> dic
     return out
 
 
-def _media(bank: Bank) -> list[dict[str, Any]]:
-    used: dict[str, None] = {}
-    texts = [q.answer_md for q in bank.questions] + [q.explanation_md or "" for q in bank.questions]
-    texts += [t.definition_md for t in bank.terms] + [c.intro_md or "" for c in bank.chapters]
-    for text in texts:
-        for name in markup.images(text):
-            used[name] = None
-    by_name = {p.name: p for p in bank.media}
-    return [{"name": n, "path": by_name[n], "type": markup.IMAGE_TYPES[Path(n).suffix.lower()]} for n in sorted(used) if n in by_name]
+def _media(ctx: RenderContext) -> list[dict[str, Any]]:
+    """Every image any field of the bank shows (the book description's too), sorted by name."""
+    by_name = {p.name: p for p in ctx.bank.media}
+    used = sorted(n for n in ctx.prepared.images() if n in by_name)
+    return [{"name": n, "path": by_name[n], "type": markup.IMAGE_TYPES[Path(n).suffix.lower()]} for n in used]
 
 
 def _css(env: Any) -> bytes:
@@ -167,44 +161,45 @@ def _plain(html: Markup | None) -> str | None:
 
 def zip_epub(files: Mapping[str, bytes], epoch: int) -> bytes:
     """OCF container: mimetype first and stored, then every file sorted, with fixed dates."""
-    t = time.gmtime(max(epoch, 315532800))
-    stamp = (t.tm_year, t.tm_mon, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec - t.tm_sec % 2)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
-        first = zipfile.ZipInfo("mimetype", date_time=stamp)
-        first.compress_type = zipfile.ZIP_STORED
-        first.external_attr = 0o644 << 16
-        zf.writestr(first, MIMETYPE)
+        zip_add(zf, "mimetype", MIMETYPE, epoch, stored=True)
         for name in sorted(files):
-            info = zipfile.ZipInfo(name, date_time=stamp)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            zf.writestr(info, files[name], compresslevel=9)
+            zip_add(zf, name, files[name], epoch, level=9)
     return buf.getvalue()
 
 
-class EpubRenderer:
-    """Writes <namespace>.epub."""
+@dataclass(frozen=True)
+class EpubJob:
+    """The whole package, decided: every file's bytes and the date its zip entries carry."""
+
+    filename: str
+    files: tuple[tuple[str, bytes], ...]
+    epoch: int
+
+
+class EpubRenderer(Renderer["EpubJob | HandbookJob"]):
+    """Writes <namespace>.epub. Its page list follows the A4 handbook, so a first unit makes sure
+    the A4 page map is known (reusing the PDF's layout when that is built too)."""
 
     name: ClassVar[str] = "epub"
 
-    def units(self, ctx: RenderContext) -> list[str]:
-        return ["epub"]
+    def units(self, ctx: RenderContext) -> list[Unit]:
+        pages = Unit(self.name, "pages-a4", weight=10, after=("pdf:a4",))
+        return [pages, Unit(self.name, "epub", weight=2, after=(pages.key,))]
 
-    def after(self, ctx: RenderContext, unit: str) -> list[tuple[str, str]]:
-        return [("pdf", "a4")]  # reuse the A4 layout's page map when the PDF is built too
+    def job(self, ctx: RenderContext, unit: Unit) -> EpubJob | HandbookJob:
+        a4 = handbook_job(ctx, "a4")
+        if unit.name == "pages-a4":
+            return a4
+        anchors = stored_pages(ctx.store, a4, exact=True)
+        if anchors is None:
+            raise RuntimeError("the A4 page map is missing; the pages-a4 unit must run first")
+        files = build_epub_files(ctx, page_map(ctx.bank, anchors))
+        return EpubJob(f"{file_stem(ctx.bank)}.epub", tuple(sorted(files.items())), ctx.info.epoch)
 
-    def inputs(self, ctx: RenderContext, unit: str) -> str:
-        # the A4 layout key covers every text in the bank; the page list depends on that layout
-        return digest(layout_key(ctx, "a4"), vars(ctx.bank.book), vars(ctx.info), media_digest(ctx.bank))
-
-    def render(self, ctx: RenderContext, unit: str) -> list[Path]:
-        anchors = cached_anchors(ctx, "a4", exact=True)
-        if anchors is None:  # no fresh layout to reuse: lay the A4 book out (WeasyPrint loads only now)
-            from deckbook.renderers.pdf import anchors_for_ebook
-
-            anchors = anchors_for_ebook(ctx)
-        pages = page_map(ctx.bank, anchors)
-        path = ctx.out_dir / f"{file_stem(ctx.bank)}.epub"
-        path.write_bytes(zip_epub(build_epub_files(ctx, pages), ctx.info.epoch))
-        return [path]
+    def produce(self, job: EpubJob | HandbookJob, store: Store) -> Produced:
+        if isinstance(job, HandbookJob):
+            layout_pages(job, store)
+            return Produced({})
+        return Produced({job.filename: zip_epub(dict(job.files), job.epoch)})

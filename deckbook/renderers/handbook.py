@@ -1,28 +1,32 @@
-"""The handbook as HTML, with page numbers taken from a page map (no WeasyPrint here).
+"""The handbook as HTML with page-number slots, and the job that lays it out (no WeasyPrint here).
 
-Contract: `handbook_html(ctx, paper, refs)` is pure; every page reference in it goes through
-`refs`, which records what was asked and prints a fixed-width placeholder for unknown anchors.
-The page map of the last layout is cached per paper under ctx.cache_dir, keyed by everything the
-layout depends on except the numbers themselves, so the e-book can reuse it without a layout.
+Contract: `handbook_job(ctx, paper)` renders the templates once; every page reference in the
+HTML (contents, self-tests, "see 4.2 (p. 88)", index ranges) is a slot (`deckbook.renderers.slots`).
+`fill_pages(job, known)` prints the numbers it knows and a fixed-width placeholder for the rest,
+and says which anchors were asked for, so a layout can be repeated until the numbers settle.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
 
+from markupsafe import Markup
+
+from deckbook import markup
+from deckbook.files import iso_timestamp
 from deckbook.model import Level
-from deckbook.renderers.base import RenderContext
-from deckbook.renderers.indexing import IndexEntry, service_index
+from deckbook.renderers.base import RenderContext, file_stem, fingerprint
+from deckbook.renderers.indexing import IndexEntry, entry_names, service_index
+from deckbook.renderers.slots import fill, slot
+from deckbook.store import Store
 from deckbook.templating import source_of
 
 PLACEHOLDER = "888"  # a typical width, so the first layout already breaks lines like the last
-LAYOUT_ENGINE = "weasyprint==70.0"  # part of the cache key: another engine version may paginate differently
+LAYOUT_ENGINE = "weasyprint==70.0"  # part of the job: another engine version may paginate differently
+PAGE, PAGES = "P", "R"  # slot kinds: one anchor's page; the pages of index questions, as ranges
+TARGET, LABEL = "\ue002", "\ue003"  # stand-ins in the page-link snippet
 LEVEL_TEXT = {
     "basic": "associate level: definitions and first principles.",
     "intermediate": "professional level: choosing between options and applying them.",
@@ -31,57 +35,54 @@ LEVEL_TEXT = {
 }
 
 
-def css_text(env: Any, paper: str) -> str:
-    return source_of(env, "handbook/print.css") + source_of(env, f"handbook/paper-{paper}.css")
+@dataclass(frozen=True)
+class HandbookJob:
+    """Everything one handbook's layout reads: HTML with page slots, stylesheets and images."""
+
+    filename: str
+    paper: str
+    html: str
+    css: str  # print.css + the paper's
+    code_css: str  # Pygments colours
+    link: str  # one page link, with TARGET and LABEL stand-ins (from the templates)
+    separator: str  # between links in an index entry
+    media: tuple[tuple[str, bytes], ...]  # media/ files the HTML shows
+    engine: str = LAYOUT_ENGINE
 
 
-@dataclass
-class PageRefs:
-    """Page numbers for anchors: known ones print as numbers, unknown ones as a placeholder."""
-
-    known: Mapping[str, int] = field(default_factory=dict)
-    asked: set[str] = field(default_factory=set)
-
-    def page(self, anchor: str) -> str:
-        self.asked.add(anchor)
-        n = self.known.get(anchor)
-        return str(n) if n is not None else PLACEHOLDER
-
-    def pages(self, anchors: list[str]) -> list[int] | None:
-        self.asked.update(anchors)
-        got = [self.known.get(a) for a in anchors]
-        return None if any(g is None for g in got) else [g for g in got if g is not None]
+def css_text(ctx: RenderContext, paper: str) -> str:
+    return source_of(ctx.env, "handbook/print.css") + source_of(ctx.env, f"handbook/paper-{paper}.css")
 
 
-def _ranges(pages: list[int]) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    for p in sorted(set(pages)):
-        if out and p <= out[-1][1] + 1:
-            out[-1] = (out[-1][0], p)
-        else:
-            out.append((p, p))
-    return out
+def handbook_job(ctx: RenderContext, paper: str) -> HandbookJob:
+    """The handbook for `paper` (rendered once per build: the PDF and the e-book's page map share it)."""
+    memo_key = ("handbook-job", paper)
+    if memo_key not in ctx.memo:
+        snippets = ctx.env.get_template("handbook/_page-link.html.jinja").module
+        by_name = {p.name: p for p in ctx.bank.media}
+        used = [n for n in ctx.prepared.images() if n in by_name]
+        ctx.memo[memo_key] = HandbookJob(
+            filename=f"{file_stem(ctx.bank)}-{paper}.pdf",
+            paper=paper,
+            html=handbook_html(ctx, paper),
+            css=css_text(ctx, paper),
+            code_css=markup.pygments_css([".highlight"], "default"),
+            link=str(snippets.link(TARGET, LABEL)),  # type: ignore[attr-defined]
+            separator=str(snippets.separator()),  # type: ignore[attr-defined]
+            media=tuple((n, by_name[n].read_bytes()) for n in sorted(used)),
+        )
+    job = ctx.memo[memo_key]
+    assert isinstance(job, HandbookJob)
+    return job
 
 
-def handbook_html(ctx: RenderContext, paper: str, refs: PageRefs) -> str:
-    """The whole handbook as one HTML document, page numbers taken from `refs`."""
+def handbook_html(ctx: RenderContext, paper: str) -> str:
+    """The whole handbook as one HTML document, with a slot wherever a page number goes."""
     bank = ctx.bank
+    index = service_index(bank)
 
-    def index_pages(entry: IndexEntry) -> list[tuple[str, str]]:
-        got = [refs.pages([f"q-{q.id}", f"q-{q.id}-end"]) for q in entry.questions]  # ask for all, every time
-        if any(g is None for g in got):
-            return [(PLACEHOLDER, f"q-{q.id}") for q in entry.questions]
-        spans = [(g[0], g[1], f"q-{q.id}") for g, q in zip(got, entry.questions, strict=True) if g is not None]
-        first_anchor: dict[int, str] = {}
-        covered: list[int] = []
-        for start, end, anchor in spans:
-            covered += range(start, end + 1)
-            first_anchor.setdefault(start, anchor)
-        out = []
-        for lo, hi in _ranges(covered):
-            target = first_anchor.get(lo) or next(a for s, e, a in spans if s <= lo <= e)
-            out.append((str(lo) if lo == hi else f"{lo}–{hi}", target))
-        return out
+    def index_pages(entry: IndexEntry) -> Markup:
+        return slot(PAGES, " ".join(f"q-{q.id}" for q in entry.questions))
 
     return ctx.env.get_template("handbook/handbook.html.jinja").render(
         book=bank.book,
@@ -91,64 +92,84 @@ def handbook_html(ctx: RenderContext, paper: str, refs: PageRefs) -> str:
         chapters=bank.chapters,
         questions=bank.question_by_id,
         terms=bank.terms,
-        index=service_index(bank),
+        index=index,
         intros=ctx.html.intros,
         description=ctx.html.description,
         description_text=" ".join(ctx.html.description.striptags().split()) if ctx.html.description else None,
-        created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ctx.info.epoch)),
-        counts={
-            "questions": len(bank.questions),
-            "chapters": len(bank.chapters),
-            "terms": len(bank.terms),
-            "services": len(service_index(bank)),
-        },
+        created=iso_timestamp(ctx.info.epoch),
+        counts={"questions": len(bank.questions), "chapters": len(bank.chapters), "terms": len(bank.terms), "services": len(index)},
         levels=list(Level),
         level_text=LEVEL_TEXT,
-        service_names=lambda q: [bank.service_by_id[s].name for s in q.services if s in bank.service_by_id],
-        page=refs.page,
+        service_names=lambda q: entry_names(bank, q),
+        page=lambda anchor: slot(PAGE, anchor),
         index_pages=index_pages,
     )
 
 
-_KEYS: list[tuple[tuple[object, ...], str]] = []  # small memo on object identity (holds the objects, so ids stay unique)
+def fill_pages(job: HandbookJob, known: Mapping[str, int]) -> tuple[str, set[str]]:
+    """The HTML with page numbers from `known` (placeholders elsewhere) and the anchors it asked for."""
+    asked: set[str] = set()
+
+    def page(anchor: str) -> str:
+        asked.add(anchor)
+        n = known.get(anchor)
+        return str(n) if n is not None else PLACEHOLDER
+
+    def link(target: str, label: str) -> str:
+        return job.link.replace(TARGET, target).replace(LABEL, label)
+
+    def pages(value: str) -> str:
+        anchors = value.split()
+        spans = []
+        for a in anchors:  # ask for every anchor, every time: the set of questions asked must not shrink
+            asked.update((a, f"{a}-end"))
+            spans.append((known.get(a), known.get(f"{a}-end"), a))
+        exact = [(start, end, a) for start, end, a in spans if start is not None and end is not None]
+        if len(exact) < len(spans):
+            return job.separator.join(link(a, PLACEHOLDER) for a in anchors)
+        return job.separator.join(link(target, label) for label, target in _ranges(exact))
+
+    return fill(job.html, {PAGE: page, PAGES: pages}), asked
 
 
-def layout_key(ctx: RenderContext, paper: str) -> str:
-    """Inputs of the layout except the page numbers themselves (memoised: asked for several times a build)."""
-    ident = (ctx.bank, ctx.html, ctx.env, ctx.info, paper)
-    for key_ident, key in _KEYS:
-        if all(a is b for a, b in zip(key_ident, ident, strict=True)):
-            return key
-    key = _layout_key(ctx, paper)
-    _KEYS[:] = [*_KEYS[-3:], (ident, key)]
-    return key
+def _ranges(spans: list[tuple[int, int, str]]) -> list[tuple[str, str]]:
+    """Pages covered by (start, end, anchor) spans as "12", "14–16" labels, each linking to the
+    question that starts on its first page (or runs onto it)."""
+    first_anchor: dict[int, str] = {}
+    covered: set[int] = set()
+    for start, end, anchor in spans:
+        covered.update(range(start, end + 1))
+        first_anchor.setdefault(start, anchor)
+    runs: list[tuple[int, int]] = []
+    for p in sorted(covered):
+        if runs and p <= runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], p)
+        else:
+            runs.append((p, p))
+    out = []
+    for lo, hi in runs:
+        target = first_anchor.get(lo) or next(a for s, e, a in spans if s <= lo <= e)
+        out.append((str(lo) if lo == hi else f"{lo}–{hi}", target))
+    return out
 
 
-def _layout_key(ctx: RenderContext, paper: str) -> str:
-    html = handbook_html(ctx, paper, PageRefs())
-    css = css_text(ctx.env, paper)
-    return hashlib.sha256(f"{LAYOUT_ENGINE}\x00{html}\x00{css}".encode()).hexdigest()[:24]
+def _pages_entry(paper: str) -> str:
+    return f"pages-{paper}.json"
 
 
-def _cache_path(ctx: RenderContext, paper: str) -> Path:
-    return ctx.cache_dir / f"pages-{paper}.json"
-
-
-def cached_anchors(ctx: RenderContext, paper: str, *, exact: bool) -> dict[str, int] | None:
-    """The anchor map from the last build: only if its inputs were identical when `exact`."""
-    path = _cache_path(ctx, paper)
+def stored_pages(store: Store, job: HandbookJob, *, exact: bool) -> dict[str, int] | None:
+    """Where every anchor landed in the last layout of this paper: only if it was of exactly
+    `job` when `exact`, else as a first guess for a new layout."""
+    raw = store.get(_pages_entry(job.paper))
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(raw or b"")
+        if exact and data["key"] != fingerprint(job):
+            return None
+        return {str(k): int(v) for k, v in data["anchors"].items()}
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
-    if not isinstance(data, dict) or not isinstance(data.get("anchors"), dict):
-        return None
-    if exact and data.get("key") != layout_key(ctx, paper):
-        return None
-    return {str(k): int(v) for k, v in data["anchors"].items()}
 
 
-def store_anchors(ctx: RenderContext, paper: str, anchors: Mapping[str, int]) -> None:
-    path = _cache_path(ctx, paper)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"key": layout_key(ctx, paper), "anchors": dict(sorted(anchors.items()))}), encoding="utf-8")
+def store_pages(store: Store, job: HandbookJob, anchors: Mapping[str, int]) -> None:
+    data = {"key": fingerprint(job), "anchors": dict(sorted(anchors.items()))}
+    store.put(_pages_entry(job.paper), json.dumps(data).encode("utf-8"))

@@ -9,27 +9,28 @@ one size smaller, laid out again, until everything fits (checked on WeasyPrint's
 
 from __future__ import annotations
 
-import logging
-import time
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass
+from typing import ClassVar
 
 import weasyprint
 from markupsafe import Markup
 
-from deckbook import markup
-from deckbook.model import Level
-from deckbook.renderers.base import RenderContext, digest, file_stem, media_digest
-from deckbook.renderers.weasy import LocalFetcher, fonts
+from deckbook.fields import Role
+from deckbook.files import iso_timestamp
+from deckbook.model import Level, Location
+from deckbook.problems import warning
+from deckbook.renderers.base import Produced, RenderContext, Renderer, Unit, file_stem, info_for
+from deckbook.renderers.slots import fill, slot
+from deckbook.renderers.weasy import MEDIA_BASE, JobFetcher, fonts
+from deckbook.store import Store
 from deckbook.templating import TEMPLATES_DIR, source_of
-
-log = logging.getLogger(__name__)
 
 CARD_W, CARD_H = 90.0, 63.0  # mm: close to a poker card, two across on either paper
 COLS, ROWS = 2, 4
 PAPER_MM = {"a4": (210.0, 297.0), "letter": (215.9, 279.4)}
 SIZES = 5  # size-0 (largest) … size-4 (smallest) in cards.css
 MARK_LEN, MARK_GAP, MARK_W = 6.0, 2.0, 0.2
+SIZE = "S"  # slot kind: a card's size class, decided by the fit loop
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ def cards_for(ctx: RenderContext) -> list[Card]:
     for chapter in ctx.bank.chapters:
         for q in chapter.questions:
             h = ctx.html.questions[q.id]
-            words = markup.plain_words(q.answer_md)[0] + len(q.question_md.split()) // 2
+            words = ctx.prepared[(q.id, Role.ANSWER)].analysis.words + len(q.question_md.split()) // 2
             out.append(Card(q.id, q.section, ctx.html.titles[chapter.id], q.level, h.question, h.answer, initial_size(words)))
     return out
 
@@ -115,36 +116,63 @@ def crop_marks(paper: str) -> list[Mark]:
     return [Mark(round(m.x, 2), round(m.y, 2), m.w, m.h) for m in marks]
 
 
-def _html(ctx: RenderContext, paper: str, cards: list[Card]) -> str:
-    offset = ctx.options.flashcard_offset_mm
-    return ctx.env.get_template("cards/cards.html.jinja").render(
+@dataclass(frozen=True)
+class FlashcardJob:
+    """Everything one flashcard file reads: the sheets' HTML with a size slot on every card."""
+
+    filename: str
+    paper: str
+    html: str
+    css: str  # cards.css
+    sheet_css: str  # this paper's page and card sizes
+    media: tuple[tuple[str, bytes], ...]
+    sizes: tuple[tuple[str, int], ...]  # card id → first size class to try
+    places: tuple[tuple[str, Location], ...]  # card id → its question in the source (for problems)
+
+
+def flashcard_job(ctx: RenderContext, paper: str) -> FlashcardJob:
+    cards = cards_for(ctx)
+    offset = ctx.options.flashcards.offset_mm
+    info = info_for(ctx, (q.id for q in ctx.bank.questions))
+    html = ctx.env.get_template("cards/cards.html.jinja").render(
         book=ctx.bank.book,
-        info=ctx.info,
+        info=info,
         paper=paper,
         cards=cards,
         per_sheet=COLS * ROWS,
         sheets=sheets(cards, paper, offset),
         marks=crop_marks(paper),
         offset=offset,
-        created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ctx.info.epoch)),
+        created=iso_timestamp(info.epoch),
+        size=lambda card: slot(SIZE, card.id),
     )
-
-
-def _layout(ctx: RenderContext, paper: str, cards: list[Card]) -> weasyprint.Document:
     width, height = PAPER_MM[paper]
     page_css = f"@page {{ size: {width}mm {height}mm; }} .sheet {{ width: {width}mm; height: {height}mm; }}"
     card_css = f".card {{ width: {CARD_W}mm; height: {CARD_H}mm; }}"
+    by_name = {p.name: p for p in ctx.bank.media}
+    owners = {c.id for c in cards}
+    used = sorted(n for n in ctx.prepared.images(owners) if n in by_name)
+    return FlashcardJob(
+        filename=f"{file_stem(ctx.bank)}-flashcards-{paper}.pdf",
+        paper=paper,
+        html=html,
+        css=source_of(ctx.env, "cards/cards.css"),
+        sheet_css=page_css + card_css,
+        media=tuple((n, by_name[n].read_bytes()) for n in used),
+        sizes=tuple((c.id, c.size) for c in cards),
+        places=tuple((q.id, q.loc) for q in ctx.bank.questions),
+    )
+
+
+def _layout(job: FlashcardJob, sizes: dict[str, int]) -> weasyprint.Document:
     styles = [
-        weasyprint.CSS(
-            string=source_of(ctx.env, "cards/cards.css"), base_url=(TEMPLATES_DIR / "cards").as_uri() + "/", font_config=fonts()
-        ),
-        weasyprint.CSS(string=page_css + card_css, font_config=fonts()),
+        weasyprint.CSS(string=job.css, base_url=(TEMPLATES_DIR / "cards").as_uri() + "/", font_config=fonts()),
+        weasyprint.CSS(string=job.sheet_css, font_config=fonts()),
     ]
-    return weasyprint.HTML(
-        string=_html(ctx, paper, cards),
-        base_url=ctx.bank.source_dir.resolve().as_uri() + "/",
-        url_fetcher=LocalFetcher(ctx.bank.source_dir),
-    ).render(stylesheets=styles, font_config=fonts())
+    html = fill(job.html, {SIZE: lambda card_id: str(sizes[card_id])})
+    return weasyprint.HTML(string=html, base_url=MEDIA_BASE, url_fetcher=JobFetcher(dict(job.media))).render(
+        stylesheets=styles, font_config=fonts()
+    )
 
 
 def overflowing(doc: weasyprint.Document) -> set[str]:
@@ -163,33 +191,38 @@ def overflowing(doc: weasyprint.Document) -> set[str]:
     return out
 
 
-def build_flashcards(ctx: RenderContext, paper: str) -> tuple[bytes, int]:
-    """PDF bytes of the sheets and the number of pages; shrinks cards until every one fits."""
-    cards = cards_for(ctx)
+def build_flashcards(job: FlashcardJob) -> tuple[bytes, int, list[str]]:
+    """PDF bytes, page count, and the cards that do not fit even at the smallest size. A card
+    that overflows is set one size smaller and the sheets laid out again, until all fit."""
+    sizes = dict(job.sizes)
     for _ in range(SIZES):
-        doc = _layout(ctx, paper, cards)
+        doc = _layout(job, sizes)
         too_big = overflowing(doc)
-        if not too_big:
-            break
-        shrinkable = [c for c in cards if c.id in too_big and c.size < SIZES - 1]
+        shrinkable = [c for c in too_big if sizes[c] < SIZES - 1]
         if not shrinkable:
-            log.warning("flashcards: %d cards still overflow at the smallest size: %s", len(too_big), ", ".join(sorted(too_big)))
             break
-        cards = [replace(c, size=c.size + 1) if c.id in too_big and c.size < SIZES - 1 else c for c in cards]
-    return doc.write_pdf(), len(doc.pages)
+        for c in shrinkable:
+            sizes[c] += 1
+    return doc.write_pdf(), len(doc.pages), sorted(too_big)
 
 
-def flashcard_inputs(ctx: RenderContext, paper: str) -> str:
-    """Cards depend on questions and answers only: glossary or explanation edits do not redo them."""
-    cards = [(c.id, c.section, str(c.chapter), c.level.value, str(c.question), str(c.answer)) for c in cards_for(ctx)]
-    book = ctx.bank.book
-    return digest(
-        cards, book.title, book.version, book.author, ctx.info.date, paper, ctx.options.flashcard_offset_mm, media_digest(ctx.bank)
-    )
+class FlashcardsRenderer(Renderer[FlashcardJob]):
+    """Writes <namespace>-flashcards-<paper>.pdf for each paper asked for."""
 
+    name: ClassVar[str] = "flashcards"
 
-def write_flashcards(ctx: RenderContext, paper: str) -> Path:
-    data, _ = build_flashcards(ctx, paper)
-    path = ctx.out_dir / f"{file_stem(ctx.bank)}-flashcards-{paper}.pdf"
-    path.write_bytes(data)
-    return path
+    def units(self, ctx: RenderContext) -> list[Unit]:
+        return [Unit(self.name, paper, weight=5) for paper in ctx.options.flashcards.papers]
+
+    def job(self, ctx: RenderContext, unit: Unit) -> FlashcardJob:
+        return flashcard_job(ctx, unit.name)
+
+    def produce(self, job: FlashcardJob, store: Store) -> Produced:
+        data, _, too_big = build_flashcards(job)
+        places = dict(job.places)
+        problems = tuple(
+            warning(places[card], f"question '{card}': its answer does not fit a {CARD_W:g} × {CARD_H:g} mm flashcard "
+                    "even at the smallest size; shorten it")
+            for card in too_big
+        )  # fmt: skip
+        return Produced({job.filename: data}, problems)
