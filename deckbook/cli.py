@@ -13,7 +13,6 @@ from pathlib import Path
 from rich.console import Console
 
 from deckbook import pipeline, renderers
-from deckbook.model import Level
 from deckbook.options import PAPERS, AnkiOptions, DeckFilter, FlashcardOptions, Options
 from deckbook.problems import Problem, Severity, count
 
@@ -55,9 +54,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.add_argument("--locked", action="store_true", help="with check: fail when the ledger is out of date")
     deck = p.add_argument_group("focused Anki deck (same notes and GUIDs as the full deck)")
-    deck.add_argument(
-        "--level", action="append", default=[], choices=[lv.value for lv in Level], help="only questions of this level (repeatable)"
-    )
+    deck.add_argument("--level", action="append", default=[], metavar="ID", help="only questions of this level id (repeatable)")
     deck.add_argument("--chapter", action="append", default=[], metavar="ID", help="only questions of this chapter (repeatable)")
     deck.add_argument("--tag", action="append", default=[], metavar="TAG", help="only questions with this tag (repeatable)")
     deck.add_argument("--no-level-decks", action="store_true", help="do not also write one deck per level")
@@ -87,8 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = cli.parse_args(argv)
     except SystemExit as stop:  # --help (0) or a usage error argparse has already printed (2)
         return stop.code if isinstance(stop.code, int) else 2
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
-    out = Console(highlight=False, soft_wrap=True)
+    err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False, markup=False)
+    out = Console(highlight=False, soft_wrap=True, emoji=False, markup=False)
     usage = _usage_error(args)
     if usage:
         cli.print_usage(sys.stderr)
@@ -143,6 +140,8 @@ def _print_outcome(out: Console, outcome: pipeline.Outcome, args: argparse.Names
         return
     if outcome.ledger_note:
         out.print(outcome.ledger_note, markup=False)
+    for note in outcome.notes:
+        out.print(note, markup=False)
     for w in outcome.written:
         verb = "wrote" if w.changed else "same "
         out.print(f"{verb} {w.path}  {_size(w.size)}  {w.seconds:.1f} s  ({w.target})", markup=False)

@@ -18,6 +18,7 @@ class Role(enum.Enum):
     """What a field is for; the value is the key it is written under in the source."""
 
     DESCRIPTION = "description"  # book.yaml
+    GUIDE = "guide"  # book.yaml: what answers and explanations are for
     INTRO = "intro"  # a chapter's
     QUESTION = "question"
     ANSWER = "answer"
@@ -71,6 +72,8 @@ def markdown_fields(bank: Bank) -> Iterator[Field]:
     book = bank.book
     if book.description_md:
         yield Field(BOOK_OWNER, Role.DESCRIPTION, book.description_md, "book", book.loc)
+    if book.guide_md:
+        yield Field(BOOK_OWNER, Role.GUIDE, book.guide_md, "book", book.loc)
     for chapter in bank.chapters:
         if chapter.intro_md:
             yield Field(chapter_owner(chapter.id), Role.INTRO, chapter.intro_md, f"chapter '{chapter.id}'", chapter.loc)

@@ -14,6 +14,8 @@ import zipfile
 from pathlib import Path
 
 ZIP_EPOCH_MIN = 315532800  # 1980-01-01T00:00:00Z: the zip format cannot store anything older
+_UMASK = os.umask(0o022)  # read the process umask (the call sets it), then put it back
+os.umask(_UMASK)
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -23,6 +25,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes it private; outputs get the usual permissions
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

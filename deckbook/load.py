@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from deckbook import schemacheck
-from deckbook.model import Bank, Book, Chapter, Kind, Level, Location, Question, Service, Status, Term
+from deckbook.model import Bank, Book, Chapter, Entry, FontSpec, IndexSpec, Kind, Level, Location, Question, Status, Term
 from deckbook.problems import Problem, error, warning
-from deckbook.yamlio import Lines, read_yaml
+from deckbook.yamlio import Lines, Path_, read_yaml
 
 CHAPTER_DIR = "chapters"
 MEDIA_DIR = "media"
@@ -27,7 +27,7 @@ class SourceIndex:
 
     lines: dict[tuple[str, str], tuple[Lines, tuple[str | int, ...]]] = field(default_factory=dict)
     known_ids: set[str] = field(default_factory=set)  # every id written anywhere, even in broken items
-    unreadable: bool = False  # some file could not be parsed: ids and services in it are unknown
+    unreadable: bool = False  # some file could not be parsed: ids and index entries in it are unknown
     chapter_files: dict[str, Location] = field(default_factory=dict)
 
     def text_loc(self, owner: str, key: str, offset: int = 0) -> Location | None:
@@ -94,16 +94,18 @@ def load_bank(source: Path) -> Loaded:
         return Loaded(None, [error(Location(reader.display(source)), "source folder not found")], index)
 
     book_data, book_lines = _read_optional(reader, source / "book.yaml", "book", required=True)
-    services = _services(reader, source, index)
-    terms = _terms(reader, source, index)
     book = _book(book_data, book_lines, index) if _ok(book_data, reader, book_lines) else None
+    declared = isinstance(book_data, dict) and isinstance(book_data.get("index"), dict)
+    registry = book.index.file if book else IndexSpec().file
+    entries = _entries(reader, source / registry, index, required=declared, declared_at=book_lines.loc(("index",)))
+    terms = _terms(reader, source, index)
     order = list(book.chapter_ids) if book else []
-    chapters = _chapters(reader, source, order, book_lines, index)
+    chapters = _chapters(reader, source, order, book_lines, index, book)
     index.unreadable = reader.unreadable
     if book is None:
         return Loaded(None, reader.problems, index)
     media = tuple(sorted(p for p in (source / MEDIA_DIR).glob("*") if p.is_file())) if (source / MEDIA_DIR).is_dir() else ()
-    bank = Bank(book, tuple(chapters), tuple(terms), tuple(services), source, media)
+    bank = Bank(book, tuple(chapters), tuple(terms), tuple(entries), source, media)
     return Loaded(bank, reader.problems, index)
 
 
@@ -122,6 +124,11 @@ def _read_optional(reader: _Reader, path: Path, kind: str, *, required: bool = F
 
 def _book(data: dict[str, Any], lines: Lines, index: SourceIndex) -> Book:
     index.lines[("book", "description")] = (lines, ("description",))
+    index.lines[("book", "guide")] = (lines, ("guide",))
+    levels = tuple(Level(lv["id"], lv["label"], lv.get("meaning"), rank) for rank, lv in enumerate(data.get("levels") or (), start=1))
+    kinds = tuple(Kind(k["id"], k["label"]) for k in data.get("kinds") or ())
+    spec = data.get("index") or {}
+    fonts = data.get("fonts") or {}
     return Book(
         title=data["title"],
         subtitle=data.get("subtitle"),
@@ -133,25 +140,45 @@ def _book(data: dict[str, Any], lines: Lines, index: SourceIndex) -> Book:
         description_md=data.get("description"),
         chapter_ids=tuple(data["chapters"]),
         loc=Location(lines.display, 1),
+        subject=data.get("subject"),
+        keywords=tuple(data.get("keywords") or ()),
+        guide_md=data.get("guide"),
+        levels=levels,
+        kinds=kinds,
+        index=IndexSpec(
+            file=spec.get("file", IndexSpec.file),
+            title=spec.get("title"),
+            noun=spec.get("noun"),
+            label=spec.get("label"),
+            tag=spec.get("tag", IndexSpec.tag),
+        ),
+        show_ids=bool(data.get("show_ids", False)),
+        fonts=FontSpec(*(tuple(fonts.get(role) or ()) for role in ("body", "headings", "code"))),
     )
 
 
-def _services(reader: _Reader, source: Path, index: SourceIndex) -> list[Service]:
-    data, lines = _read_optional(reader, source / "services.yaml", "services")
+def _entries(reader: _Reader, path: Path, index: SourceIndex, *, required: bool, declared_at: Location) -> list[Entry]:
+    """The index registry: optional, unless book.yaml declares an `index:` (then its file must exist)."""
+    if required and not path.exists() and not path.is_symlink():
+        message = f"book.yaml declares an index, but {path.name} does not exist; create it or remove 'index'"
+        reader.problems.append(error(declared_at, message))
+        return []
+    data, lines = _read_optional(reader, path, "index")
     out = []
-    for i, item in enumerate(_items(data, "services")):
-        if not _item_ok(item, ("id", "name", "category", "status"), index):
+    statuses = {s.value: s for s in Status}
+    for i, item in enumerate(_items(data, "entries")):
+        if not _item_ok(item, ("id", "name"), index):
             continue
         out.append(
-            Service(
+            Entry(
                 id=item["id"],
                 name=item["name"],
-                full_name=item.get("full_name"),
-                aliases=tuple(item.get("aliases") or ()),
-                category=item["category"],
-                status=Status(item["status"]) if item["status"] in {s.value for s in Status} else Status.ACTIVE,
-                note=item.get("note"),
-                loc=lines.loc(("services", i)),
+                full_name=_str(item.get("full_name")),
+                aliases=_strs(item.get("aliases")),
+                category=_str(item.get("category")),
+                status=statuses.get(str(item.get("status")), Status.ACTIVE),
+                note=_str(item.get("note")),
+                loc=lines.loc(("entries", i)),
             )
         )
     return out
@@ -193,7 +220,7 @@ def _chapter_files(reader: _Reader, folder: Path, index: SourceIndex) -> dict[st
     return present
 
 
-def _chapters(reader: _Reader, source: Path, order: list[str], book_lines: Lines, index: SourceIndex) -> list[Chapter]:
+def _chapters(reader: _Reader, source: Path, order: list[str], book_lines: Lines, index: SourceIndex, book: Book | None) -> list[Chapter]:
     present = _chapter_files(reader, source / CHAPTER_DIR, index)
     seen: dict[str, int] = {}
     for i, chapter_id in enumerate(order):
@@ -211,16 +238,16 @@ def _chapters(reader: _Reader, source: Path, order: list[str], book_lines: Lines
     chapters = []
     for number, chapter_id in enumerate(dict.fromkeys(order), start=1):
         if chapter_id in present:
-            chapter = _chapter(reader, present[chapter_id], chapter_id, number, index)
+            chapter = _chapter(reader, present[chapter_id], chapter_id, number, index, book)
             if chapter is not None:
                 chapters.append(chapter)
     if not order:  # book.yaml unusable: still check every chapter file so one run shows everything
         for stem, path in present.items():
-            _chapter(reader, path, stem, 0, index)
+            _chapter(reader, path, stem, 0, index, book)
     return chapters
 
 
-def _chapter(reader: _Reader, path: Path, chapter_id: str, number: int, index: SourceIndex) -> Chapter | None:
+def _chapter(reader: _Reader, path: Path, chapter_id: str, number: int, index: SourceIndex, book: Book | None) -> Chapter | None:
     data, lines = reader.read(path, "chapter")
     if data is None:
         return None
@@ -229,12 +256,13 @@ def _chapter(reader: _Reader, path: Path, chapter_id: str, number: int, index: S
     index.lines[(f"chapter:{chapter_id}", "intro")] = (lines, ("intro",))
     questions: list[Question] = []
     for i, item in enumerate(_items(data, "questions")):
-        if not _item_ok(item, ("id", "question", "answer", "level", "kind"), index):
+        # a question with a structural problem elsewhere still joins the bank when these three are
+        # usable, so its Markdown is checked in the same run (the structural problem is reported already)
+        if not _item_ok(item, ("id", "question", "answer"), index, lists=False):
             continue
-        if item["level"] not in {lv.value for lv in Level} or item["kind"] not in {k.value for k in Kind}:
-            continue
+        where: Path_ = ("questions", i)
         for key in ("question", "answer", "explanation", "cloze"):
-            index.lines[(item["id"], key)] = (lines, ("questions", i, key))
+            index.lines[(item["id"], key)] = (lines, (*where, key))
         questions.append(
             Question(
                 id=item["id"],
@@ -242,28 +270,45 @@ def _chapter(reader: _Reader, path: Path, chapter_id: str, number: int, index: S
                 section=f"{number}.{len(questions) + 1}",
                 question_md=item["question"],
                 answer_md=item["answer"],
-                explanation_md=item.get("explanation"),
-                level=Level(item["level"]),
-                kind=Kind(item["kind"]),
-                services=_strs(item.get("services")),
+                explanation_md=_str(item.get("explanation")),
+                level=_declared(reader, lines.loc((*where, "level")), item, "level", book.levels if book else ()),
+                kind=_declared(reader, lines.loc((*where, "kind")), item, "kind", book.kinds if book else ()),
+                index=_strs(item.get("index")),
                 tags=_strs(item.get("tags")),
-                cloze_md=item.get("cloze"),
+                cloze_md=_str(item.get("cloze")),
                 see=_strs(item.get("see")),
                 origin=_strs(item.get("origin")),
-                loc=lines.loc(("questions", i)),
+                loc=lines.loc(where),
             )
         )
-    if not all(isinstance(data.get(k), str) for k in ("title", "reviewed")):
+    if not isinstance(data.get("title"), str):
         return None
     return Chapter(
         id=chapter_id,
         number=number,
         title=data["title"],
-        reviewed=data["reviewed"],
-        intro_md=data.get("intro") if isinstance(data.get("intro"), str) else None,
+        reviewed=_str(data.get("reviewed")),
+        intro_md=_str(data.get("intro")),
         questions=tuple(questions),
         loc=Location(lines.display, 1),
     )
+
+
+def _declared(reader: _Reader, loc: Location, item: dict[str, Any], key: str, declared: tuple[Level, ...] | tuple[Kind, ...]) -> Any:
+    """The declared level (or kind) a question names; a problem if book.yaml declares no such id."""
+    value = item.get(key)
+    if not isinstance(value, str):
+        return None
+    found = next((d for d in declared if d.id == value), None)
+    if found is None:
+        plural = "levels" if key == "level" else "kinds"
+        if declared:
+            known = ", ".join(d.id for d in declared)
+            reader.problems.append(error(loc, f"question '{item['id']}': unknown {key} '{value}' (book.yaml declares: {known})"))
+        else:
+            message = f"question '{item['id']}': book.yaml declares no {plural}; declare them there or remove '{key}'"
+            reader.problems.append(error(loc, message))
+    return found
 
 
 def _items(data: Any, key: str) -> list[Any]:
@@ -271,21 +316,27 @@ def _items(data: Any, key: str) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _item_ok(item: Any, required: tuple[str, ...], index: SourceIndex) -> bool:
-    """An item becomes part of the model only if its required keys have the right shape."""
+def _item_ok(item: Any, required: tuple[str, ...], index: SourceIndex, *, lists: bool = True) -> bool:
+    """An item becomes part of the model only if its required keys are usable text (and, with
+    `lists`, its list keys are lists of text)."""
     if not isinstance(item, dict):
         return False
     if isinstance(item.get("id"), str):
         index.known_ids.add(item["id"])
-    return all(isinstance(item.get(k), str) and item[k].strip() for k in required) and _lists_ok(item)
+    return all(isinstance(item.get(k), str) and item[k].strip() for k in required) and (not lists or _lists_ok(item))
 
 
 def _lists_ok(item: dict[str, Any]) -> bool:
     return all(
         item.get(k) is None or (isinstance(item[k], list) and all(isinstance(v, str) for v in item[k]))
-        for k in ("services", "tags", "see", "origin", "aliases")
+        for k in ("index", "tags", "see", "origin", "aliases")
     )
 
 
 def _strs(value: Any) -> tuple[str, ...]:
-    return tuple(value) if isinstance(value, list) else ()
+    """A list of text as a tuple; anything else (already reported by the schema check) as empty."""
+    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None

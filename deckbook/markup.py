@@ -1,8 +1,9 @@
-"""The one Markdown configuration: CommonMark + GFM tables, code highlighted by Pygments.
+"""The one Markdown configuration: CommonMark + GFM tables, code highlighted by Pygments, and
+deckbook's extensions (math, language spans, furigana: `deckbook.mdext`).
 
-Text is parsed with HTML parsing enabled, so that `analyse()` can see raw HTML, headings, links
-and images and report them before anything is rendered; `deckbook.prepared` parses each field
-once and gives the same tokens to both. `render()` never passes raw HTML through: it renders sanitised copies of those tokens
+Text is parsed with HTML parsing enabled, so that `deckbook.analysis` can see raw HTML, headings,
+links and images and report them before anything is rendered; `deckbook.prepared` parses each
+field once and gives the same tokens to both. Rendering never passes raw HTML through: it renders sanitised copies of those tokens
 in which HTML is escaped text, and links and images outside the allow-list are dropped, so hostile
 input cannot reach an output even if validation were skipped. Output is well-formed XHTML.
 """
@@ -10,8 +11,6 @@ input cannot reach an output even if validation were skipped. Output is well-for
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -22,6 +21,8 @@ from pygments import highlight as pygments_highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
+
+from deckbook import mdext
 
 MEDIA_PREFIX = "media/"  # Markdown refers to images as media/<file>; renderers rewrite the prefix
 IMAGE_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif"}
@@ -108,6 +109,8 @@ def _safe_children(children: list[Token]) -> list[Token]:
             skip_close += 1
         elif token.type == "link_close" and skip_close:
             skip_close -= 1
+        elif token.type == "span_open" and (token.attrs.keys() - {"lang"} or mdext.span_attrs_problem(token.attrs)):
+            out.append(token.copy(attrs={}))  # only a well-formed lang survives
         else:
             out.append(token)
     return out
@@ -125,6 +128,7 @@ def _make() -> MarkdownIt:
     passes it through (see _sanitised). Every link is parsed, and judged later."""
     md = MarkdownIt("commonmark", {"html": True, "xhtmlOut": True, "highlight": _highlight, "maxNesting": 20})
     md.enable(["table", "strikethrough"])
+    mdext.use(md)
     md.core.ruler.push("tables_without_inline_style", _tables_without_inline_style)
     md.validateLink = lambda url: True  # type: ignore[method-assign]
     return md
@@ -140,7 +144,14 @@ def parse(text: str) -> list[Token]:
 
 def render_tokens(tokens: list[Token]) -> str:
     """Tokens from `parse` or `parse_inline` → XHTML, through the sanitiser (never raw HTML)."""
-    return str(_MD.renderer.render(_sanitised(tokens), _MD.options, {}))
+    return render_field(tokens)[0]
+
+
+def render_field(tokens: list[Token]) -> tuple[str, list[tuple[str, bool]]]:
+    """XHTML with a slot for each formula and reading, and the formulas (TeX, displayed) in slot order."""
+    env: dict[str, Any] = {}
+    html = str(_MD.renderer.render(_sanitised(tokens), _MD.options, env))
+    return html, list(env.get("math", []))
 
 
 def parse_inline(text: str) -> list[Token]:
@@ -155,132 +166,6 @@ def render(text: str) -> str:
 def render_inline(text: str) -> str:
     """One line of inline Markdown → HTML without a <p> wrapper (question fronts, titles)."""
     return render_tokens(parse_inline(text))
-
-
-@dataclass(frozen=True)
-class Finding:
-    """Something analyse() found: the 0-based line inside the text and what is wrong."""
-
-    line: int
-    message: str
-    is_error: bool = True
-
-
-@dataclass(frozen=True)
-class Analysis:
-    """Everything validation needs from one Markdown field, from a single parse."""
-
-    findings: tuple[Finding, ...]
-    images: tuple[str, ...]  # media/ file names shown (allowed ones only)
-    words: int  # words outside code
-    items: int  # top-level list items
-
-
-def analyse(text: str, *, inline: bool = False, tokens: list[Token] | None = None) -> Analysis:
-    """Report findings, images and card-size measures of `text` (its block `tokens` if already parsed)."""
-    findings: list[Finding] = []
-    shown: list[str] = []
-    words = items = 0
-    tokens = parse(text) if tokens is None else tokens
-    previous = None
-    for token, line in _walk(tokens):
-        findings.extend(_check_token(token, line))
-        if token.type == "inline" and previous is not None and previous.type == "th_open" and not token.content.strip():
-            findings.append(Finding(line, "a table header cell is empty; name the column (screen readers announce it)", is_error=False))
-        previous = token
-        if token.type == "image":
-            src = str(token.attrGet("src") or "")
-            if image_allowed(src):
-                shown.append(src[len(MEDIA_PREFIX) :])
-        elif token.type == "text":
-            words += len(token.content.split())
-        elif token.type == "list_item_open" and token.level <= 1:
-            items += 1
-    findings.extend(_lazy_continuations(text))
-    if inline:
-        blocks = [t for t in tokens if t.nesting == 1 and t.level == 0]
-        if len(blocks) > 1 or any(t.type != "paragraph_open" for t in blocks):
-            findings.append(Finding(0, "must be one line of inline Markdown (no lists, code blocks or paragraphs)"))
-    return Analysis(tuple(findings), tuple(shown), words, items)
-
-
-_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+\S")
-_FENCE = re.compile(r"^\s*(```|~~~)")
-
-
-def _lazy_continuations(text: str) -> list[Finding]:
-    """An unindented line right after a list item silently joins that item ("lazy continuation"):
-    the author almost always meant a new paragraph, which needs a blank line first."""
-    findings = []
-    in_fence = False
-    previous_is_item = False
-    for number, line in enumerate(text.splitlines()):
-        if _FENCE.match(line):
-            in_fence = not in_fence
-            previous_is_item = False
-            continue
-        if in_fence:
-            continue
-        if not line.strip():
-            previous_is_item = False
-            continue
-        is_item = bool(_LIST_ITEM.match(line))
-        if previous_is_item and not is_item and not line[0].isspace() and not line.startswith(("|", ">")):
-            findings.append(
-                Finding(number, "this line continues the list item above; leave a blank line before a new paragraph", is_error=False)
-            )
-        previous_is_item = is_item or (previous_is_item and line[0].isspace())
-    return findings
-
-
-def _walk(tokens: list[Token]) -> Iterator[tuple[Token, int]]:
-    line = 0
-    for token in tokens:
-        if token.map:
-            line = token.map[0]
-        yield token, line
-        for child in token.children or []:
-            yield child, line
-
-
-def _check_token(token: Token, line: int) -> list[Finding]:
-    kind = token.type
-    if kind in ("html_block", "html_inline"):
-        tag = token.content.strip().splitlines()[0][:40] if token.content.strip() else "html"
-        if tag.startswith("</"):
-            return []  # the opening tag is reported already
-        return [Finding(line, f"raw HTML is not allowed ({tag}); write Markdown instead")]
-    if kind == "heading_open":
-        return [Finding(line, "headings are not allowed here; use a bold lead-in or a list")]
-    if kind == "link_open":
-        href = str(token.attrGet("href") or "")
-        if not link_allowed(href):
-            return [Finding(line, f"link target '{_clip(href)}' is not allowed; use an https: or mailto: link")]
-    if kind == "image":
-        src = str(token.attrGet("src") or "")
-        findings = []
-        if not image_allowed(src):
-            findings.append(
-                Finding(
-                    line, f"image '{_clip(src)}' must be a .svg, .png, .jpg or .gif file directly in source/media/, written as media/<file>"
-                )
-            )
-        if not token.content.strip():
-            findings.append(Finding(line, f"image '{_clip(src)}' has no alt text; describe it in ![…]"))
-        return findings
-    if kind == "fence":
-        lang = token.info.strip()
-        if not lang:
-            return [Finding(line, "fenced code block has no language; write ```json, ```bash, ```text…", is_error=False)]
-        if language_lexer(lang) is None:
-            return [Finding(line, f"code language '{lang.split()[0]}' is unknown to Pygments; it will not be highlighted", is_error=False)]
-    if kind == "code_block":
-        return [Finding(line, "indented code block; use a fenced block with a language", is_error=False)]
-    return []
-
-
-def _clip(text: str) -> str:
-    return text if len(text) <= 60 else text[:57] + "…"
 
 
 def pygments_css(selectors: list[str], style: str) -> str:

@@ -24,34 +24,26 @@ class Location:
         return self.path if self.line is None else f"{self.path}:{self.line}"
 
 
-class Level(enum.Enum):
-    """How senior a question is; the order is the study order."""
+@dataclass(frozen=True)
+class Level:
+    """A study level the bank declares in book.yaml (`levels:`); `rank` orders them, from 1."""
 
-    BASIC = "basic"  # associate / entry level
-    INTERMEDIATE = "intermediate"  # professional
-    ADVANCED = "advanced"  # senior (L6)
-    EXPERT = "expert"  # principal (L7)
-
-    @property
-    def rank(self) -> int:
-        return list(Level).index(self)
-
-    @property
-    def label(self) -> str:
-        return self.value.capitalize()
+    id: str
+    label: str
+    meaning: str | None
+    rank: int
 
 
-class Kind(enum.Enum):
-    """What sort of answer a question asks for."""
+@dataclass(frozen=True)
+class Kind:
+    """A kind of question the bank declares in book.yaml (`kinds:`), e.g. concept or scenario."""
 
-    CONCEPT = "concept"
-    SCENARIO = "scenario"
-    DESIGN = "design"
-    LEADERSHIP = "leadership"
+    id: str
+    label: str
 
 
 class Status(enum.Enum):
-    """Whether a cloud service can still be adopted."""
+    """Whether an index entry is current: a product can close to new customers or be retired."""
 
     ACTIVE = "active"
     CLOSED = "closed-to-new-customers"
@@ -59,17 +51,37 @@ class Status(enum.Enum):
 
 
 @dataclass(frozen=True)
-class Service:
-    """One entry of the services registry (``services.yaml``)."""
+class Entry:
+    """One entry of the bank's index registry (services, drugs, theorems…: the bank says which)."""
 
     id: str
     name: str
     full_name: str | None
     aliases: tuple[str, ...]
-    category: str
+    category: str | None
     status: Status
     note: str | None
     loc: Location
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    """How the bank names its index (book.yaml `index:`); every field has a neutral default."""
+
+    file: str = "index.yaml"
+    title: str | None = None  # the index's heading; None: the catalogue's word for "Index"
+    noun: str | None = None  # what one entry is, for messages ("unknown service 's4'"); None: "index entry"
+    label: str | None = None  # beside a question and as the Anki field: "Services"; None: the catalogue's "Index"
+    tag: str = "index"  # Anki tag segment: <namespace>::<tag>::<entry id>
+
+
+@dataclass(frozen=True)
+class FontSpec:
+    """Font files in the bank (book.yaml `fonts:`) that replace the bundled faces, by role."""
+
+    body: tuple[str, ...] = ()
+    headings: tuple[str, ...] = ()
+    code: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -94,9 +106,9 @@ class Question:
     question_md: str
     answer_md: str
     explanation_md: str | None
-    level: Level
-    kind: Kind
-    services: tuple[str, ...]
+    level: Level | None  # None when the bank declares no levels
+    kind: Kind | None
+    index: tuple[str, ...]  # ids of index entries this question names
     tags: tuple[str, ...]
     cloze_md: str | None
     see: tuple[str, ...]
@@ -111,7 +123,7 @@ class Chapter:
     id: str
     number: int  # 1-based position in book.yaml's `chapters`
     title: str
-    reviewed: str  # "2026-11": the month its facts were last checked
+    reviewed: str | None  # "2026-11": the month its facts were last checked, if the bank records it
     intro_md: str | None
     questions: tuple[Question, ...]
     loc: Location
@@ -131,6 +143,14 @@ class Book:
     description_md: str | None
     chapter_ids: tuple[str, ...]
     loc: Location
+    subject: str | None = None  # e.g. "Cloud computing": e-book subject, PDF keywords
+    keywords: tuple[str, ...] = ()
+    guide_md: str | None = None  # Markdown: what the answer and the explanation are for ("How to use")
+    levels: tuple[Level, ...] = ()
+    kinds: tuple[Kind, ...] = ()
+    index: IndexSpec = field(default_factory=IndexSpec)
+    show_ids: bool = False  # print question ids on cards and in the book
+    fonts: FontSpec = field(default_factory=FontSpec)
 
 
 @dataclass(frozen=True)
@@ -140,7 +160,7 @@ class Bank:
     book: Book
     chapters: tuple[Chapter, ...]
     terms: tuple[Term, ...]
-    services: tuple[Service, ...]
+    entries: tuple[Entry, ...]  # the index registry (empty: the bank has no index)
     source_dir: Path
     media: tuple[Path, ...] = field(default=())  # files under source/media/ that Markdown references
 
@@ -163,8 +183,12 @@ class Bank:
         return {c.id: c for c in self.chapters}
 
     @cached_property
-    def service_by_id(self) -> dict[str, Service]:
-        return {s.id: s for s in self.services}
+    def entry_by_id(self) -> dict[str, Entry]:
+        return {e.id: e for e in self.entries}
+
+    @cached_property
+    def level_by_id(self) -> dict[str, Level]:
+        return {lv.id: lv for lv in self.book.levels}
 
     @cached_property
     def term_by_id(self) -> dict[str, Term]:

@@ -17,6 +17,7 @@ interrupted build leaves the previous good outputs intact.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import os
@@ -25,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deckbook import incremental, renderers, scheduler
+from deckbook import i18n, incremental, outlock, renderers, scheduler
 from deckbook import ledger as ledger_mod
 from deckbook.fields import markdown_fields
 from deckbook.files import ZIP_EPOCH_MIN, iso_date, write_atomic, write_if_changed
@@ -35,7 +36,7 @@ from deckbook.options import Options
 from deckbook.prepared import CACHE_NAME, MarkdownCache, Prepared, prepare
 from deckbook.problems import Problem, Severity, error, sort_key, warning
 from deckbook.rendered import render_bank
-from deckbook.renderers.anki_notes import build_notes, ledger_contents
+from deckbook.renderers.anki_notes import ledger_contents, make_cards
 from deckbook.renderers.base import BuildInfo, RenderContext, Unit, fingerprint
 from deckbook.store import CACHE_DIR, Store
 from deckbook.templating import make_env
@@ -61,6 +62,7 @@ class Outcome:
     written: tuple[Written, ...] = ()
     skipped: tuple[str, ...] = ()  # units whose outputs were already up to date
     ledger_note: str | None = None
+    notes: tuple[str, ...] = ()  # other things worth saying (a lock taken over from a dead build)
     ok: bool = True
     up_to_date: bool = False  # nothing changed since the last build: nothing was loaded or written
 
@@ -89,6 +91,17 @@ def check_source(source: Path, jobs: int = 1, cache: MarkdownCache | None = None
 
 def blocking(problems: Sequence[Problem], strict: bool) -> bool:
     return any(p.severity is Severity.ERROR or strict for p in problems)
+
+
+class Book:
+    """The templates in the bank's language and the deck's cards: what the ledger and every
+    renderer share, derived once per build."""
+
+    def __init__(self, bank: Bank, prepared: Prepared, templates: Path | None) -> None:
+        self.env = make_env(templates)
+        self.messages = i18n.messages(bank.book.language, self.env)
+        i18n.install(self.env, self.messages)
+        self.cards = make_cards(bank, render_bank(bank, prepared, "anki", self.env), self.env, self.messages)
 
 
 @dataclass(frozen=True)
@@ -128,15 +141,15 @@ def check(source: Path, *, strict: bool = False, locked: bool = False, templates
     checked = check_source(source, jobs)
     problems = list(checked.problems)
     if checked.bank is not None and checked.prepared is not None and not blocking(problems, False):
-        env = make_env(templates)
-        notes = build_notes(checked.bank, render_bank(checked.bank, checked.prepared), env)
-        plan = plan_ledger(checked.bank, ledger_contents(notes, env))
+        book = Book(checked.bank, checked.prepared, templates)
+        plan = plan_ledger(checked.bank, ledger_contents(checked.bank, book.cards, book.env))
         if isinstance(plan, tuple):
             problems += plan
         else:
             problems += plan.problems
             if locked and plan.changes.stale:
-                hint = f"run `uv run build.py lock` and commit {ledger_mod.LEDGER_NAME}"
+                where = "" if source == Path("source") else f" --source {source}"
+                hint = f"run `uv run build.py lock{where}` and commit {ledger_mod.LEDGER_NAME}"
                 problems.append(error(Location(plan.shown), f"ledger is stale ({describe(plan.changes)}); {hint}"))
     return Outcome(problems=tuple(problems), ok=not blocking(problems, strict))
 
@@ -178,8 +191,7 @@ def build(request: Request, progress: Callable[[str], None] = lambda _msg: None)
     """Validate, refresh the ledger, render the targets and commit the results (see the module docstring)."""
     store = Store(request.out / CACHE_DIR)
     manifest = incremental.Manifest.read(store.root)
-    inputs = _inputs(request)
-    if not request.lock_only and manifest.inputs == inputs and manifest.files_intact(request.out):
+    if not request.lock_only and manifest.inputs == _inputs(request) and manifest.files_intact(request.out):
         return Outcome(up_to_date=True)
 
     checked = check_source(request.source, request.jobs, MarkdownCache.load(store.root / CACHE_NAME))
@@ -187,10 +199,8 @@ def build(request: Request, progress: Callable[[str], None] = lambda _msg: None)
         return Outcome(problems=checked.problems, ok=False)
     bank, prepared = checked.bank, checked.prepared
 
-    env = make_env(request.templates)
-    html = render_bank(bank, prepared)
-    notes = build_notes(bank, html, env)
-    plan = plan_ledger(bank, ledger_contents(notes, env))
+    book = Book(bank, prepared, request.templates)
+    plan = plan_ledger(bank, ledger_contents(bank, book.cards, book.env))
     if isinstance(plan, tuple) or plan.changes.reused:
         problems = plan if isinstance(plan, tuple) else plan.problems
         return Outcome(problems=checked.problems + tuple(p for p in problems if p.severity is Severity.ERROR), ok=False)
@@ -200,19 +210,32 @@ def build(request: Request, progress: Callable[[str], None] = lambda _msg: None)
         _commit_ledger(plan)
         return Outcome(problems=problems, ledger_note=note)
 
-    ctx = RenderContext(bank, prepared, html, notes, env, plan.fresh, build_info(bank, plan.fresh), request.options, store)
+    info = build_info(bank, plan.fresh)
+    ctx = RenderContext(bank, prepared, book.cards, book.env, book.messages, plan.fresh, info, request.options, store)
+    try:
+        with outlock.holding(request.out) as held:
+            outcome = _render_and_commit(ctx, request, plan, progress)
+    except outlock.Busy as busy:
+        return Outcome(problems=(*problems, error(Location(os.path.normpath(str(request.out))), str(busy))), ok=False)
+    took_over = (held.took_over,) if held.took_over else ()
+    return dataclasses.replace(outcome, problems=problems + outcome.problems, ledger_note=note, notes=took_over)
+
+
+def _render_and_commit(ctx: RenderContext, request: Request, plan: LedgerPlan, progress: Callable[[str], None]) -> Outcome:
+    """Steps 4 and 5, under the output folder's lock."""
+    manifest = incremental.Manifest.read(ctx.store.root)  # again: a build that held the lock before may have changed it
     done = _render(ctx, request, manifest, progress)
     late = tuple(p for d in done if d.produced is not None for p in d.produced.problems)
     if blocking(late, request.strict):
-        return Outcome(problems=problems + late, ok=False)
+        return Outcome(problems=late, ok=False)
     written = _commit_outputs(request.out, done, manifest)
     _commit_ledger(plan)
     manifest.inputs = _inputs(request)  # after the ledger is written: it is one of the inputs
     manifest.forget({d.unit.key for d in done})
-    manifest.write(store.root)
-    MarkdownCache.save(store.root / CACHE_NAME, prepared)
+    manifest.write(ctx.store.root)
+    MarkdownCache.save(ctx.store.root / CACHE_NAME, ctx.prepared)
     skipped = tuple(d.unit.key for d in done if d.produced is None)
-    return Outcome(problems=problems + late, written=written, skipped=skipped, ledger_note=note)
+    return Outcome(problems=late, written=written, skipped=skipped)
 
 
 def _inputs(request: Request) -> str:
@@ -256,14 +279,14 @@ def _commit_ledger(plan: LedgerPlan) -> None:
         write_atomic(plan.path, ledger_mod.dumps(plan.fresh).encode("utf-8"))
 
 
-def context(bank: Bank, prepared: Prepared, store: Store, options: Options | None = None, templates: Path | None = None) -> RenderContext:
+def context(
+    bank: Bank, prepared: Prepared, store: Store, options: Options | None = None, templates: Path | None = None, *, stamp: int | None = None
+) -> RenderContext:
     """What renderers receive for `bank`, without a ledger on disk: every note is new as of
-    SOURCE_DATE_EPOCH (or now). For tests and tools that call renderers' pure builders directly."""
-    env = make_env(templates)
-    html = render_bank(bank, prepared)
-    notes = build_notes(bank, html, env)
-    ledger = ledger_mod.refresh(ledger_mod.Ledger(), ledger_contents(notes, env), ledger_mod.now())
-    return RenderContext(bank, prepared, html, notes, env, ledger, build_info(bank, ledger), options or Options(), store)
+    `stamp` (default SOURCE_DATE_EPOCH, or now). For tests and tools that call renderers' pure builders."""
+    book = Book(bank, prepared, templates)
+    ledger = ledger_mod.refresh(ledger_mod.Ledger(), ledger_contents(bank, book.cards, book.env), stamp or ledger_mod.now())
+    return RenderContext(bank, prepared, book.cards, book.env, book.messages, ledger, build_info(bank, ledger), options or Options(), store)
 
 
 def build_info(bank: Bank, fresh: ledger_mod.Ledger) -> BuildInfo:

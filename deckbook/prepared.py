@@ -20,6 +20,7 @@ import hashlib
 import json
 import multiprocessing
 import re
+import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from deckbook import markup
+from deckbook import analysis, markup, mathtex, mdext
 from deckbook.fields import Field, FieldKey
 from deckbook.files import write_if_changed
 
@@ -38,10 +39,12 @@ MIN_PARALLEL = 600  # fewer fields than this are parsed faster than a process po
 
 @dataclass(frozen=True)
 class FieldResult:
-    """What one field yields: findings and measures for validation, HTML for every output."""
+    """What one field yields: findings and measures for validation; HTML for every output, with a
+    slot for each formula (drawn in `math`, in slot order) and each furigana reading."""
 
-    analysis: markup.Analysis
+    analysis: analysis.Analysis
     html: str
+    math: tuple[mathtex.Math, ...] = ()
 
 
 def cache_key(field: Field) -> str:
@@ -51,11 +54,18 @@ def cache_key(field: Field) -> str:
 
 
 def process(field: Field) -> FieldResult:
-    """Parse `field` once for analysis (and once more, inline, if it renders inline)."""
+    """Parse `field` once for analysis (and once more, inline, if it renders inline); draw its math."""
     tokens = markup.parse(field.text)
-    analysis = markup.analyse(field.text, inline=field.one_line, tokens=tokens)
-    html = markup.render_inline(field.text) if field.inline else markup.render_tokens(tokens)
-    return FieldResult(analysis, html)
+    found = analysis.analyse(field.text, inline=field.one_line, tokens=tokens)
+    html, formulas = markup.render_field(markup.parse_inline(field.text) if field.inline else tokens)
+    drawn = tuple(_draw(tex, display) for tex, display in formulas)
+    return FieldResult(found, html, drawn)
+
+
+def _draw(tex: str, display: bool) -> mathtex.Math:
+    if mathtex.problem(tex) is not None:  # reported by the analysis; never reaches an output
+        return mathtex.Math(tex, display, "", 0.0, 0.0, 0.0, "")
+    return mathtex.draw(tex, display)
 
 
 @dataclass(frozen=True)
@@ -161,17 +171,25 @@ def _warm_up(todo: Sequence[Field]) -> None:
 
 def _encode(r: FieldResult) -> list[object]:
     a = r.analysis
-    return [[[f.line, f.message, f.is_error] for f in a.findings], list(a.images), a.words, a.items, r.html]
+    found = [[f.line, f.message, f.is_error] for f in a.findings]
+    math = [[m.tex, m.display, m.svg, m.width, m.height, m.depth, m.mathml] for m in r.math]
+    return [found, list(a.images), a.words, a.items, a.chars, list(a.languages), a.furigana, r.html, math]
 
 
 def _decode(value: Any) -> FieldResult:
-    findings, images, words, items, html = value
-    found = tuple(markup.Finding(int(line), str(message), bool(is_error)) for line, message, is_error in findings)
-    return FieldResult(markup.Analysis(found, tuple(str(i) for i in images), int(words), int(items)), str(html))
+    findings, images, words, items, chars, languages, furigana, html, math = value
+    found = tuple(analysis.Finding(int(line), str(message), bool(is_error)) for line, message, is_error in findings)
+    measured = analysis.Analysis(
+        found, tuple(str(i) for i in images), int(words), int(items), str(chars), tuple(str(x) for x in languages), bool(furigana)
+    )
+    drawn = tuple(mathtex.Math(str(t), bool(d), str(s), float(w), float(h), float(dp), str(ml)) for t, d, s, w, h, dp, ml in math)
+    return FieldResult(measured, str(html), drawn)
 
 
 @cache
 def code_version() -> str:
     """Results depend on the markup code and the parser and highlighter versions; nothing else."""
-    code = Path(markup.__file__).read_bytes() + Path(__file__).read_bytes()
-    return hashlib.sha256(code + f"{version('markdown-it-py')} {version('pygments')}".encode()).hexdigest()[:16]
+    modules = (markup, analysis, mathtex, mdext, sys.modules[__name__])
+    code = b"".join(Path(str(m.__file__)).read_bytes() for m in modules)
+    libraries = " ".join(f"{name} {version(name)}" for name in ("markdown-it-py", "mdit-py-plugins", "pygments", "ziamath", "latex2mathml"))
+    return hashlib.sha256(code + libraries.encode()).hexdigest()[:16]

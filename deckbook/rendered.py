@@ -1,19 +1,39 @@
-"""The bank's HTML, for every output; the one place Markdown's HTML is marked safe.
+"""The bank's HTML for one kind of output; the one place Markdown's HTML is marked safe.
 
-Renderers receive `BankHtml` and never call the Markdown parser themselves, so the deck, the
-book and the e-book show exactly the same text. Images keep the neutral ``media/<file>`` source
-that each renderer maps to its own layout.
+Markdown is rendered once (`deckbook.prepared`) with a slot for each formula and each furigana
+reading; a *flavour* fills them the way its outputs need (fragments from
+``templates/fragments.jinja``):
+
+- ``print`` (handbook, flashcards): formulas as SVG images with their TeX as alternative text;
+  readings as <ruby>;
+- ``ebook`` and ``web``: formulas as MathML; readings as <ruby>; the e-book's XHTML also marks
+  language spans with ``xml:lang``;
+- ``anki``: formulas as TeX between Anki's ``\\(…\\)`` delimiters, readings in Anki's own
+  ``base[reading]`` syntax for its furigana filter.
+
+Renderers receive `BankHtml` and never call the Markdown parser, so every output shows the same
+text. Images keep the neutral ``media/<file>`` source that each renderer maps to its layout.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
+import jinja2
 from markupsafe import Markup
 
+from deckbook import mathtex, mdext
 from deckbook.fields import BOOK_OWNER, Role, chapter_owner
 from deckbook.model import Bank
-from deckbook.prepared import Prepared
+from deckbook.prepared import FieldResult, Prepared
+from deckbook.slots import fill
+
+Flavour = Literal["print", "ebook", "web", "anki"]
+FLAVOURS: tuple[Flavour, ...] = ("print", "ebook", "web", "anki")
+_LANG_SPAN = re.compile(r'<span lang="([^"]+)">')
 
 
 @dataclass(frozen=True)
@@ -26,22 +46,53 @@ class QuestionHtml:
 
 @dataclass(frozen=True)
 class BankHtml:
+    flavour: Flavour
     questions: dict[str, QuestionHtml]
     terms: dict[str, Markup]
     intros: dict[str, Markup]
     description: Markup | None
+    guide: Markup | None
     titles: dict[str, Markup]  # chapter titles, escaped
+    furigana: bool  # some field uses readings (the deck then applies Anki's furigana filter)
 
 
-def render_bank(bank: Bank, prepared: Prepared) -> BankHtml:
-    """The HTML of every Markdown field of `bank`, as `prepared` holds it."""
+def filler(flavour: Flavour, env: jinja2.Environment) -> Callable[[FieldResult], str]:
+    """How `flavour` turns one field's HTML with slots into its final HTML."""
+    fragments = env.get_template("fragments.jinja").module
+
+    def finish(result: FieldResult) -> str:
+        def formula(index: str) -> str:
+            m = result.math[int(index)]
+            if flavour == "anki":
+                return str(Markup.escape(mathtex.for_anki(m.tex, m.display)))
+            if flavour == "print":
+                return str(fragments.math_image(m, mathtex.svg_data_uri(m)))  # type: ignore[attr-defined]
+            return str(fragments.math_ml(m, Markup(m.mathml)))  # type: ignore[attr-defined]
+
+        def reading(value: str) -> str:
+            base, _, ruby = value.partition(mdext.READING_SEP)
+            if flavour == "anki":
+                return f" {base}[{ruby}]"
+            return str(fragments.ruby(Markup(base), Markup(ruby)))  # type: ignore[attr-defined]
+
+        html = fill(result.html, {mdext.MATH: formula, mdext.FURIGANA: reading})
+        if flavour == "ebook":
+            html = _LANG_SPAN.sub(r'<span lang="\1" xml:lang="\1">', html)
+        return html
+
+    return finish
+
+
+def render_bank(bank: Bank, prepared: Prepared, flavour: Flavour, env: jinja2.Environment) -> BankHtml:
+    """The HTML of every Markdown field of `bank` in `flavour`."""
+    finish = filler(flavour, env)
 
     def html(owner: str, role: Role) -> Markup | None:
-        got = prepared.html((owner, role))
-        return None if got is None else Markup(got)
+        got = prepared.results.get((owner, role))
+        return None if got is None else Markup(finish(got))
 
     def required(owner: str, role: Role) -> Markup:
-        return Markup(prepared[(owner, role)].html)
+        return Markup(finish(prepared[(owner, role)]))
 
     questions = {
         q.id: QuestionHtml(
@@ -54,9 +105,12 @@ def render_bank(bank: Bank, prepared: Prepared) -> BankHtml:
     }
     intros = {c.id: got for c in bank.chapters if (got := html(chapter_owner(c.id), Role.INTRO)) is not None}
     return BankHtml(
+        flavour=flavour,
         questions=questions,
         terms={t.id: required(t.id, Role.DEFINITION) for t in bank.terms},
         intros=intros,
         description=html(BOOK_OWNER, Role.DESCRIPTION),
+        guide=html(BOOK_OWNER, Role.GUIDE),
         titles={c.id: Markup.escape(c.title) for c in bank.chapters},
+        furigana=any(r.analysis.furigana for _, r in prepared),
     )

@@ -2,7 +2,7 @@
 
 jsonschema's own messages ("Additional properties are not allowed ('x' was unexpected)") name
 neither the line nor the question; here each error is placed on the line of the offending key
-and prefixed with the question, term or service it belongs to.
+and prefixed with the question, term or index entry it belongs to.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from deckbook.problems import Problem, error
 from deckbook.yamlio import Lines, Path_
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schema"
-KINDS = ("book", "chapter", "glossary", "services")
-_OWNER = {"questions": "question", "terms": "term", "services": "service"}
+KINDS = ("book", "chapter", "glossary", "index")
+_OWNER = {"questions": "question", "terms": "term", "entries": "index entry", "levels": "level", "kinds": "kind"}
 
 
 @cache
@@ -54,7 +54,7 @@ def _where(err: jsonschema.ValidationError, path: Path_, lines: Lines) -> Any:
 
 
 def _owner(data: Any, path: Path_) -> str:
-    """ "question 'net-017': " when the error is inside a question (or term, or service)."""
+    """ "question 'cell-017': " when the error is inside a question (or term, index entry, level…)."""
     if len(path) >= 2 and path[0] in _OWNER and isinstance(path[1], int):
         try:
             item = data[path[0]][path[1]]
@@ -116,15 +116,14 @@ def _pattern_hint(path: Path_, pattern: str) -> str:
     key = next((p for p in reversed(path) if isinstance(p, str)), "")
     hints = {
         "reviewed": "expected a month like 2026-11",
-        "origin": "expected a seed unit id like S1-027",
         "version": "expected a version like 1.2.0, quoted",
         "language": "expected a language tag like en or en-GB",
         "deck": "no colons, quotes or line breaks",
     }
     if key in hints:
         return hints[key]
-    if "a-z0-9" in pattern:
-        return "lowercase letters, digits and single hyphens, like net-vpc-peering"
+    if "[^\\W_]" in pattern:
+        return "lowercase letters of any script, digits and single hyphens, like my-first-question"
     if "\\S" in pattern:
         return "one line of text"
     return f"must match {pattern}"

@@ -7,32 +7,40 @@ anything is written.
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Iterator
+import unicodedata
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from deckbook import markup
+from deckbook import analysis, fonts, i18n
 from deckbook.fields import Role
 from deckbook.load import MEDIA_DIR, SourceIndex
-from deckbook.model import Bank, Location, Status
+from deckbook.model import Bank, Level, Location, Status
 from deckbook.prepared import Prepared
 from deckbook.problems import Problem, error, warning
+from deckbook.slots import RESERVED
 
 MAX_ANSWER_WORDS = 100  # "≤ ~90 words": the card back must fit a phone screen
 MAX_ANSWER_ITEMS = 7
 _CLOZE = re.compile(r"\{\{c(\d+)::(.*?)\}\}", re.DOTALL)
 
 
-def validate_bank(bank: Bank, index: SourceIndex, prepared: Prepared) -> list[Problem]:
+def validate_bank(bank: Bank, index: SourceIndex, prepared: Prepared, languages: Iterable[str] = i18n.CATALOGUES) -> list[Problem]:
     """All semantic problems of `bank`, in no particular order (the caller sorts). `prepared`
-    holds the analysis of every Markdown field (`deckbook.prepared`)."""
+    holds the analysis of every Markdown field (`deckbook.prepared`); `languages` are the message
+    catalogues available beside English."""
     problems: list[Problem] = []
     problems += _unique_ids(bank)
+    problems += _id_forms(bank)
     problems += _references(bank, index)
-    problems += _services(bank, index)
+    problems += _index(bank, index)
     problems += _markdown(bank, index, prepared)
     problems += _clozes(bank, index)
     problems += _study_order(bank)
+    problems += _language(bank, languages)
+    problems += _fonts(bank)
+    problems += _glyphs(bank, index, prepared)
     return problems
 
 
@@ -65,21 +73,71 @@ def _references(bank: Bank, index: SourceIndex) -> Iterator[Problem]:
             elif ref not in questions and ref not in index.known_ids and not index.unreadable:
                 yield error(loc, f"{what} '{owner}': 'see' refers to unknown question '{ref}'")
     seen: dict[str, Location] = {}
-    for s in bank.services:
-        if s.id in seen:
-            yield error(s.loc, f"duplicate service id '{s.id}' (first at {seen[s.id]})")
-        seen.setdefault(s.id, s.loc)
+    noun = bank.book.index.noun or "index entry"
+    for e in bank.entries:
+        if e.id in seen:
+            yield error(e.loc, f"duplicate {noun} id '{e.id}' (first at {seen[e.id]})")
+        seen.setdefault(e.id, e.loc)
 
 
-def _services(bank: Bank, index: SourceIndex) -> Iterator[Problem]:
-    known = bank.service_by_id
+def _index(bank: Bank, index: SourceIndex) -> Iterator[Problem]:
+    """Questions name registry entries that exist; entries that are no longer current say so."""
+    known = bank.entry_by_id
+    noun = bank.book.index.noun or "index entry"
+    registry = bank.book.index.file
     for q in [] if index.unreadable else bank.questions:  # an unreadable file may hold the registry
-        for sid in q.services:
-            if sid not in known:
-                yield error(q.loc, f"question '{q.id}': unknown service '{sid}'; add it to services.yaml")
-    for s in bank.services:
-        if s.status is not Status.ACTIVE and not s.note:
-            yield warning(s.loc, f"service '{s.id}' is {s.status.value}; add a 'note' saying since when and what to use instead")
+        for eid in q.index:
+            if eid in known:
+                continue
+            if not bank.entries:
+                yield error(q.loc, f"question '{q.id}': 'index' names '{eid}' but the bank has no {registry}; create it or remove 'index'")
+            else:
+                close = difflib.get_close_matches(eid, list(known), n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else f"; add it to {registry}"
+                yield error(q.loc, f"question '{q.id}': unknown {noun} '{eid}'{hint}")
+    for e in bank.entries:
+        if e.status is not Status.ACTIVE and not e.note:
+            yield warning(e.loc, f"{noun} '{e.id}' is {e.status.value}; add a 'note' saying since when and what to use instead")
+
+
+def _id_forms(bank: Bank) -> Iterator[Problem]:
+    """Ids are permanent keys: one spelling only (NFC, lowercase), so 'Café' and 'café' can never
+    be two notes. Tags likewise; a bad tag gets the slug it should be."""
+    for what, item_id, loc in _all_ids(bank):
+        if item_id != unicodedata.normalize("NFC", item_id).lower():
+            yield error(loc, f"{what} id '{item_id}' must be lowercase and NFC-normalised; write '{slug(item_id)}'")
+    for q in bank.questions:
+        for tag in q.tags:
+            if tag != slug(tag):
+                yield error(q.loc, f"question '{q.id}': tag '{tag}' is not a slug; write '{slug(tag)}'")
+    for what, owner, text, loc in _plain_texts(bank):
+        bad = sorted({c for c in text if c in RESERVED})
+        if bad:
+            yield error(loc, f"{what} '{owner}' contains U+{ord(bad[0]):04X}, a private-use character deckbook reserves; remove it")
+
+
+def slug(text: str) -> str:
+    """'Café au lait!' → 'café-au-lait': NFC, lowercase, letters and digits of any script, single hyphens."""
+    text = unicodedata.normalize("NFC", text).lower()
+    words = ["".join(c for c in w if c.isalnum()) for w in re.split(r"[\W_]+", text)]
+    return "-".join(w for w in words if w) or "x"
+
+
+def _plain_texts(bank: Bank, *, markdown: bool = True) -> Iterator[tuple[str, str, str, Location]]:
+    """Every text of the bank that is not Markdown (and, with `markdown`, the Markdown fields' raw text)."""
+    book = bank.book
+    for value in (book.title, book.subtitle or "", book.author, *(lv.label + (lv.meaning or "") for lv in book.levels)):
+        yield "book", book.title, value, book.loc
+    for c in bank.chapters:
+        yield "chapter", c.id, c.title, c.loc
+        if markdown:
+            for q in c.questions:
+                for value in (q.question_md, q.answer_md, q.explanation_md or "", q.cloze_md or ""):
+                    yield "question", q.id, value, q.loc
+    for t in bank.terms:
+        yield "term", t.id, t.term + (t.definition_md if markdown else ""), t.loc
+    for e in bank.entries:
+        yield "index entry", e.id, e.name + (e.note or ""), e.loc
 
 
 def _markdown(bank: Bank, index: SourceIndex, prepared: Prepared) -> Iterator[Problem]:
@@ -103,6 +161,41 @@ def _markdown(bank: Bank, index: SourceIndex, prepared: Prepared) -> Iterator[Pr
             yield from _card_size(f.owner, found, index.text_loc(f.owner, key) or f.loc)
 
 
+def _language(bank: Bank, languages: Iterable[str]) -> Iterator[Problem]:
+    language = bank.book.language
+    if i18n.catalogue_for(language, languages) is None:
+        known = ", ".join(["en", *sorted(languages)])
+        yield warning(bank.book.loc, f"language '{language}' has no message catalogue; labels print in English (catalogues: {known})")
+
+
+def _fonts(bank: Bank) -> Iterator[Problem]:
+    """book.yaml `fonts:` name font files in the bank that fontTools can read."""
+    for role in ("body", "headings", "code"):
+        for name in getattr(bank.book.fonts, role):
+            path = bank.source_dir / name
+            if not path.is_file() or not path.resolve().is_relative_to(bank.source_dir.resolve()):
+                yield error(bank.book.loc, f"fonts: {role}: {name} not found in the bank's folder")
+            elif not fonts.file_coverage(path):
+                yield error(bank.book.loc, f"fonts: {role}: {name} is not a font file deckbook can read (TrueType or OpenType)")
+
+
+def _glyphs(bank: Bank, index: SourceIndex, prepared: Prepared) -> Iterator[Problem]:
+    """Every printed character has a glyph in some font the build can use; otherwise the book
+    would show an empty box where it is."""
+    bank_fonts = [bank.source_dir / n for role in ("body", "headings", "code") for n in getattr(bank.book.fonts, role)]
+    covered = fonts.coverage(p for p in bank_fonts if p.is_file())
+    hint = "install a font that has them (e.g. fonts-noto-cjk for Chinese, Japanese and Korean) or name one in book.yaml 'fonts:'"
+    for f, result in prepared:
+        missing = fonts.uncovered(result.analysis.chars, covered)
+        if missing:
+            where = index.text_loc(f.owner, f.role.value) or f.loc
+            yield warning(where, f"{f.label}: '{f.role.value}': no font can draw {fonts.describe(missing)}; {hint}")
+    for what, owner, text, loc in _plain_texts(bank, markdown=False):
+        missing = fonts.uncovered(text, covered)
+        if missing:
+            yield warning(loc, f"{what} '{owner}': no font can draw {fonts.describe(missing)}; {hint}")
+
+
 def _image(path: Path, name: str, label: str, key: str, loc: Location, bank: Bank) -> Iterator[Problem]:
     real_media = (bank.source_dir / MEDIA_DIR).resolve()
     if path.is_symlink() or not path.resolve().is_relative_to(real_media):
@@ -117,7 +210,7 @@ def _image(path: Path, name: str, label: str, key: str, loc: Location, bank: Ban
             yield error(loc, f"{label}: '{key}': image media/{name} cannot be read")
 
 
-def _card_size(qid: str, found: markup.Analysis, where: Location) -> Iterator[Problem]:
+def _card_size(qid: str, found: analysis.Analysis, where: Location) -> Iterator[Problem]:
     if found.words > MAX_ANSWER_WORDS:
         yield warning(where, f"question '{qid}': answer has {found.words} words; keep it under ~90 and move depth to the explanation")
     if found.items > MAX_ANSWER_ITEMS:
@@ -142,15 +235,18 @@ def _clozes(bank: Bank, index: SourceIndex) -> Iterator[Problem]:
 
 
 def _study_order(bank: Bank) -> Iterator[Problem]:
-    """Questions run from basic to expert within a chapter: the deck's new-card order follows it."""
+    """Questions run in the declared order of levels within a chapter: the deck's new-card order follows it."""
+    levels = bank.book.levels
+    if not levels:
+        return
+    order = f"from {levels[0].id} to {levels[-1].id}"
     for c in bank.chapters:
-        highest = None
+        highest: tuple[str, Level] | None = None
         for q in c.questions:
-            if highest is not None and q.level.rank < highest.level.rank:
-                yield warning(
-                    q.loc,
-                    f"question '{q.id}' ({q.level.value}) comes after '{highest.id}' ({highest.level.value}); "
-                    "order questions from basic to expert",
-                )
-            if highest is None or q.level.rank >= highest.level.rank:
-                highest = q
+            if q.level is None:
+                continue
+            if highest is not None and q.level.rank < highest[1].rank:
+                before = f"'{highest[0]}' ({highest[1].id})"
+                yield warning(q.loc, f"question '{q.id}' ({q.level.id}) comes after {before}; order questions {order}")
+            if highest is None or q.level.rank >= highest[1].rank:
+                highest = (q.id, q.level)

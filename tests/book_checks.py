@@ -33,6 +33,15 @@ def epubcheck_messages(path: Path) -> list[str]:
     return [f"{m.level} {m.id} {m.location}: {m.message}" for m in result.messages if m.level in ("FATAL", "ERROR", "WARNING")]
 
 
+TOOLS_DIR = Path(os.environ.get("DECKBOOK_TOOLS_DIR") or Path.home() / ".cache" / "deckbook-tools")
+
+
+def node_tool(name: str) -> str | None:
+    """An npm tool that .ci/run installs (.ci/npm-packages.txt), or one on PATH; None if absent."""
+    local = TOOLS_DIR / "node_modules" / ".bin" / name
+    return str(local) if local.exists() else shutil.which(name)
+
+
 def zip_layout_problems(path: Path) -> list[str]:
     """What EPUBCheck does not catch: mimetype must be first, stored, with no extra field."""
     with zipfile.ZipFile(path) as zf:
@@ -87,9 +96,7 @@ def broken_links(path: Path) -> list[str]:
 
 def ace_report(path: Path, out: Path) -> list[str] | None:
     """DAISY Ace violations, or None when Ace is not installed."""
-    ace = os.environ.get("DECKBOOK_ACE") or shutil.which("ace") or shutil.which("ace-cli")
-    if not ace and Path("/opt/ace/node_modules/.bin/ace-cli").exists():
-        ace = "/opt/ace/node_modules/.bin/ace-cli"
+    ace = node_tool("ace-cli")
     if not ace:
         return None
     env = dict(os.environ, PUPPETEER_EXECUTABLE_PATH=os.environ.get("PUPPETEER_EXECUTABLE_PATH", "/usr/bin/chromium"))
@@ -242,23 +249,23 @@ def _selftest_problems(bank: Any, texts: list[str], page_of_title: dict[str, int
 
 def _index_problems(pdf_path: Path, bank: Any, page_of_title: dict[str, int], section_page: dict[str, int]) -> list[str]:
     """The index's page lists cover exactly the pages of the questions naming each entry."""
-    from deckbook.renderers.indexing import service_index
+    from deckbook.renderers.indexing import bank_index
 
     problems = []
     index_text = re.sub(r"\s+", " ", _column_text(pdf_path, page_of_title["Index of services"]))
     positions, cursor = [], index_text.find("Index of services")
-    for entry in service_index(bank):  # entries are printed in this order: search each after the previous one
-        found = re.compile(re.escape(entry.service.name) + r"(?=[\s\d(])").search(index_text, max(cursor, 0))
+    for entry in bank_index(bank):  # entries are printed in this order: search each after the previous one
+        found = re.compile(re.escape(entry.entry.name) + r"(?=[\s\d(])").search(index_text, max(cursor, 0))
         cursor = found.start() if found else -1
         positions.append((cursor, entry))
     for (pos, entry), nxt in zip(positions, [*positions[1:], (len(index_text), None)], strict=True):
-        chunk = re.sub(r"\(.*?\)", "", index_text[pos + len(entry.service.name) : nxt[0]])
+        chunk = re.sub(r"\(.*?\)", "", index_text[pos + len(entry.entry.name) : nxt[0]])
         cited: set[int] = set()
         for lo, hi in re.findall(r"(\d+)(?:\s*–\s*(\d+))?", chunk):
             cited.update(range(int(lo), int(hi or lo) + 1))
         starts = {section_page[q.section] for q in entry.questions if q.section in section_page}
         if pos < 0 or not starts <= cited or 0 in cited:
-            problems.append(f"index {entry.service.name}: cites {sorted(cited)}, questions start on {sorted(starts)}")
+            problems.append(f"index {entry.entry.name}: cites {sorted(cited)}, questions start on {sorted(starts)}")
     return problems
 
 

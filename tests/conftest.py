@@ -111,4 +111,4 @@ def memory_context(source: Path, store: Path, options: Options | None = None, *,
         loaded = load_bank(source)
         assert loaded.bank is not None
         bank, prepared = loaded.bank, prepare(markdown_fields(loaded.bank))
-    return context(bank, prepared, Store(store), options)
+    return context(bank, prepared, Store(store), options, stamp=1_800_000_000)

@@ -128,8 +128,8 @@ def test_template_or_css_change_updates_note_types_without_conflicts(minimal: Pa
     overrides.mkdir(parents=True)
     css = (ROOT / "templates" / "anki" / "card.css").read_text() + "\n.db-question { letter-spacing: 0.01em; }\n"
     (overrides / "card.css").write_text(css)
-    shutil.copyfile(ROOT / "templates" / "anki" / "qa.back.html", overrides / "qa.back.html")
-    with (overrides / "qa.back.html").open("a") as fh:
+    shutil.copyfile(ROOT / "templates" / "anki" / "qa.back.html.jinja", overrides / "qa.back.html.jinja")
+    with (overrides / "qa.back.html.jinja").open("a") as fh:
         fh.write('<div class="db-footer">changed template</div>\n')
 
     log = import_apkg(col, build(cli, minimal, tmp_path / "v2", "--templates", tmp_path / "my-templates"))
@@ -187,10 +187,13 @@ def test_default_build_writes_one_deck_per_level(minimal: Path, tmp_path: Path, 
 
 @pytest.mark.parametrize("key", ["qa", "cloze", "term"])
 def test_note_type_ids_are_stable(key: str) -> None:
-    """Field and template ids are part of the published format: changing one forks users' note types."""
+    """Field and template ids (and the shipped bank's field names) are part of the published format:
+    changing one forks learners' note types."""
     from deckbook.renderers import anki_notes
 
-    nt = {t.key: t for t in anki_notes.NOTE_TYPES}[key]
+    shipped = load_bank(ROOT / "source").bank
+    assert shipped is not None
+    nt = {t.key: t for t in anki_notes.note_types(shipped)}[key]
     golden = yaml.safe_load((ROOT / "tests" / "golden" / "notetypes.yaml").read_text())[key]
     assert [[f.name, f.id] for f in nt.fields][: len(golden["fields"])] == golden["fields"]
     assert [[t.name, t.id] for t in nt.templates] == golden["templates"]

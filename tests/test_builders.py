@@ -15,7 +15,7 @@ from deckbook.renderers.anki import build_package, deck_job
 from deckbook.renderers.base import fingerprint
 from deckbook.renderers.epub import build_epub_files
 from deckbook.renderers.handbook import fill_pages, handbook_job
-from deckbook.renderers.slots import OPEN
+from deckbook.slots import OPEN
 from tests.conftest import Cli, memory_context, produce
 
 
@@ -51,7 +51,7 @@ def test_image_used_only_in_the_book_description_is_in_the_ebook(minimal: Path, 
 
 def test_deck_package_is_built_in_memory(minimal: Path, tmp_path: Path) -> None:
     ctx = memory_context(minimal, tmp_path / "store")
-    job = deck_job(ctx, "x.apkg", list(ctx.notes))
+    job = deck_job(ctx, "x.apkg", list(ctx.cards.notes))
     data = build_package(job)
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         assert zf.namelist()[:2] == ["collection.anki2", "media"]
@@ -94,7 +94,7 @@ def test_a_template_override_that_prints_more_rebuilds_when_that_changes(minimal
     templates = tmp_path / "templates" / "cards"
     templates.mkdir(parents=True)
     original = (Path(__file__).parents[1] / "templates" / "cards" / "cards.html.jinja").read_text()
-    (templates / "cards.html.jinja").write_text(original.replace("<h1>{{ book.title }}", "<h1>{{ book.title }} — {{ book.subtitle }}"))
+    (templates / "cards.html.jinja").write_text(original.replace("<h1>", "<h1>{{ book.subtitle }} — ", 1))
     out = tmp_path / "out"
     args = ("flashcards", "--paper", "a4", "--source", minimal, "--out", out, "--templates", tmp_path / "templates")
     assert cli(*args, "-q").code == 0

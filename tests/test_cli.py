@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from deckbook import renderers
-from tests.conftest import Cli
+from tests.conftest import ROOT, Cli
 
 
 def test_help_explains_commands_targets_and_exit_codes(cli: Cli) -> None:
@@ -82,3 +84,34 @@ def test_lock_refreshes_only_the_ledger(minimal: Path, tmp_path: Path, cli: Cli)
 
 def test_registry_has_every_format() -> None:
     assert renderers.names() == ["anki", "pdf", "flashcards", "epub"]
+
+
+HOLD = """
+import signal, sys, time
+from pathlib import Path
+from deckbook.outlock import holding
+with holding(Path(sys.argv[1])):
+    print("holding", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_one_build_per_output_folder(minimal: Path, tmp_path: Path, cli: Cli) -> None:
+    """A second build into a folder another build is writing is refused (exit 1, a clear
+    message, nothing written); once the first is gone, even killed, the next build proceeds."""
+    out = tmp_path / "out"
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(out)], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        run = cli("anki", "--source", minimal, "--out", out)
+        assert run.code == 1
+        assert f"error: another build (pid {holder.pid}, started " in run.err
+        assert f"is writing to {out}; wait for it to finish, or build into another --out" in run.err
+        assert not list(out.glob("*.apkg"))
+    finally:
+        holder.kill()  # SIGKILL: no chance to clean up
+        holder.wait()
+    run = cli("anki", "--source", minimal, "--out", out)
+    assert run.code == 0, run.err
+    assert f"took over {out} from a build that stopped without finishing (pid {holder.pid}" in run.out
+    assert list(out.glob("*.apkg"))

@@ -33,10 +33,10 @@ def hostile_bank(source: Path) -> None:
     (source / "book.yaml").write_text(yaml.safe_dump(book, allow_unicode=True))
     chapter = source / "chapters" / "basics.yaml"
     chapter.write_text(chapter.read_text().replace("title: Basics & Storage", "title: 'Basics <b onmouseover=alert(1)>&amp;</b> \"q\"'"))
-    services = yaml.safe_load((source / "services.yaml").read_text())
-    services["services"][0]["name"] = f"Amazon <S3> {SCRIPT}"
-    services["services"][1]["note"] = f"Use {SCRIPT} instead."
-    (source / "services.yaml").write_text(yaml.safe_dump(services, allow_unicode=True))
+    registry = yaml.safe_load((source / "index.yaml").read_text())
+    registry["entries"][0]["name"] = f"Amazon <S3> {SCRIPT}"
+    registry["entries"][1]["note"] = f"Use {SCRIPT} instead."
+    (source / "index.yaml").write_text(yaml.safe_dump(registry, allow_unicode=True))
     glossary = yaml.safe_load((source / "glossary.yaml").read_text())
     glossary["terms"][0]["term"] = f"RPO {SCRIPT}"
     (source / "glossary.yaml").write_text(yaml.safe_dump(glossary, allow_unicode=True))
@@ -115,7 +115,7 @@ def test_renderers_neutralise_hostile_markdown_even_unvalidated(target: str, min
     chapter.write_text(chapter.read_text().replace("    explanation: |\n", "    explanation: |\n" + body + "\n\n", 1))
     ctx = memory_context(minimal, tmp_path / "cache", Options(papers=("a4",)), validate=False)
     assert produce(ctx, target).files
-    explanation = str(ctx.html.questions["adv-policy"].explanation)
+    explanation = str(ctx.html("print").questions["adv-policy"].explanation)
     assert "<script" not in explanation and "<img src=x" not in explanation and "<iframe" not in explanation
     assert not re.search(r'href="(javascript|data|vbscript):', explanation, re.I)
     assert not re.search(r'src="(https?:|\.\./)', explanation)

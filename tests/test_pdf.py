@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pdfplumber
 import pikepdf
 import pytest
+from PIL import Image
 
 from deckbook.load import load_bank
 from tests import book_checks as bc
-from tests.conftest import BANKS, Cli, copy_bank
+from tests.conftest import BANKS, ROOT, Cli, copy_bank
 
 PAPERS = {"a4": (595.3, 841.9), "letter": (612.0, 792.0)}
 
@@ -144,10 +149,43 @@ def test_levels_in_the_bank_match_the_badges(handbook: Path, minimal_build: Path
     assert bank is not None
     text = "\n".join(bc.page_texts(handbook))
     for q in bank.questions:
-        assert q.level.label.upper() in text
+        assert q.level is not None and q.level.label.upper() in text
 
 
 def test_internal_links_resolve(handbook: Path) -> None:
     internal, problems = bc.link_report(handbook)
     assert problems == []
     assert internal >= 5 + 3 + 3 + 2  # contents, self-test entries, cross-references, index entries
+
+
+COVER = (27, 42, 58)  # #1b2a3a, the cover colour in print.css
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils is not installed (.ci/run installs it)")
+def test_cover_reaches_the_trim_on_every_side(handbook: Path, tmp_path: Path) -> None:
+    subprocess.run(["pdftoppm", "-r", "100", "-f", "1", "-l", "1", "-png", str(handbook), str(tmp_path / "p")], check=True)
+    [png] = list(tmp_path.glob("p*.png"))
+    image = Image.open(png).convert("RGB")
+    w, h = image.size
+    # one pixel in: the rasteriser rounds a page of 210 mm up to a whole pixel, which lies off the page
+    for x, y in ((1, 1), (w - 2, 1), (1, h - 2), (w - 2, h - 2), (w // 2, 1), (w - 2, h // 2)):
+        assert image.getpixel((x, y)) == COVER, (x, y)
+    words = " ".join(bc.page_texts(handbook)[0].split())
+    assert "deckbook tests" in words and "Version 0.1.0" in words  # the author and version lines stay on page 1
+
+
+def test_font_subsets_do_not_depend_on_the_system_subsetter(tmp_path: Path) -> None:
+    """WeasyPrint subsets fonts with the system's HarfBuzz-Subset when present and with fontTools
+    (which stamps the clock into each subset) when not: deckbook subsets them itself, so a machine
+    without the library makes the same bytes. Simulated here by hiding the library."""
+    source = copy_bank("minimal", tmp_path)
+    hide = "import weasyprint.text.ffi as f, weasyprint.pdf.fonts as p; f.harfbuzz_subset = None; p.harfbuzz_subset = None; "
+    outputs = []
+    for name, prelude in (("with", ""), ("without", hide), ("later", hide)):
+        out = tmp_path / name
+        argv = ["pdf", "--paper", "a4", "--source", str(source), "--out", str(out), "-q"]
+        code = f"{prelude}from deckbook.cli import main; raise SystemExit(main({argv!r}))"
+        env = {**os.environ, "SOURCE_DATE_EPOCH": "1764547200"}
+        subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=ROOT)
+        outputs.append((out / "minimal-test-a4.pdf").read_bytes())
+    assert outputs[0] == outputs[1] == outputs[2]

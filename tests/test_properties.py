@@ -10,8 +10,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from deckbook.analysis import analyse
 from deckbook.load import load_bank
-from deckbook.markup import analyse, render
+from deckbook.markup import render
 from deckbook.pipeline import check_source
 from deckbook.yamlio import read_yaml
 from tests.conftest import BANKS
@@ -27,7 +28,7 @@ KEYS = [
     "explanation",
     "level",
     "kind",
-    "services",
+    "index",
     "tags",
     "cloze",
     "see",

@@ -17,14 +17,14 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import genanki
+from markupsafe import Markup
 
-from deckbook.files import iso_date, zip_add
-from deckbook.model import Bank, Level
+from deckbook.files import zip_add
+from deckbook.model import Bank
 from deckbook.options import DeckFilter
-from deckbook.renderers.anki_notes import NOTE_TYPES, TEMPLATES, NoteSpec, card_css, deck_name, media_name, stable_id
+from deckbook.renderers.anki_notes import NoteSpec, NoteTypeDef, card_css, deck_name, media_name, note_types, stable_id, tag_segments
 from deckbook.renderers.base import Produced, RenderContext, Renderer, Unit, file_stem
 from deckbook.store import Store
-from deckbook.templating import source_of
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def select(notes: tuple[NoteSpec, ...], bank: Bank, flt: DeckFilter) -> list[Not
         if n.question_id is None:
             continue
         q = bank.question_by_id[n.question_id]
-        if flt.levels and q.level.value not in flt.levels:
+        if flt.levels and (q.level is None or q.level.id not in flt.levels):
             continue
         if flt.chapters and q.chapter_id not in flt.chapters:
             continue
@@ -86,8 +86,8 @@ def deck_files(ctx: RenderContext) -> list[tuple[str, DeckFilter]]:
         return [(f"{stem}--{opts.deck_filter.slug}.apkg", opts.deck_filter)]
     files = [(f"{stem}.apkg", opts.deck_filter)]
     if opts.level_decks:
-        present = {q.level for q in ctx.bank.questions}
-        files += [(f"{stem}--level-{lv.value}.apkg", DeckFilter(levels=(lv.value,))) for lv in Level if lv in present]
+        present = {q.level.id for q in ctx.bank.questions if q.level is not None}
+        files += [(f"{stem}--level-{lv.id}.apkg", DeckFilter(levels=(lv.id,))) for lv in ctx.bank.book.levels if lv.id in present]
     return files
 
 
@@ -95,20 +95,25 @@ def deck_job(ctx: RenderContext, filename: str, notes: list[NoteSpec]) -> DeckJo
     """Everything one package holds, decided: note times from the ledger, descriptions rendered."""
     bank, env = ctx.bank, ctx.env
     css = card_css(env)
-    models = tuple(_model(ctx, nt.key, css) for nt in NOTE_TYPES)
+    models = tuple(_model(ctx, nt, css) for nt in note_types(bank))
     # a deck's date is its newest note's: decks whose notes did not change stay byte-identical
     epoch = max([ctx.ledger.mod(n.key) for n in notes] + [m.mod for m in models])
-    description = env.get_template(str(TEMPLATES / "description.html.jinja")).render(
+    segments = tag_segments(bank)
+    ns = bank.book.namespace
+    example = f"tag:{ns}::level::{bank.book.levels[-1].id}" if bank.book.levels else f"tag:{ns}::chapter::{bank.chapters[0].id}"
+    description = env.get_template("anki/description.html.jinja").render(
         book=bank.book,
-        description=ctx.html.description,
+        description=ctx.html("anki").description,
         questions=len(bank.questions),
         terms=len(bank.terms),
-        ns=bank.book.namespace,
-        date=iso_date(epoch),
+        ns=ns,
+        tags=segments,
+        example=Markup("<code>%s</code>") % example,
+        date=ctx.messages.date(epoch),
     )
     root = bank.book.deck
     decks = [(root, stable_id(bank.book.namespace, "deck", root), description)]
-    intros = {deck_name(bank, c.number, c.title): str(ctx.html.intros.get(c.id, "")) for c in bank.chapters}
+    intros = {deck_name(bank, c.number, c.title): str(ctx.html("anki").intros.get(c.id, "")) for c in bank.chapters}
     for name in dict.fromkeys(n.deck for n in notes):
         if name != root:
             decks.append((name, stable_id(bank.book.namespace, "deck", name), intros.get(name, "")))
@@ -124,17 +129,14 @@ def deck_job(ctx: RenderContext, filename: str, notes: list[NoteSpec]) -> DeckJo
     )
 
 
-def _model(ctx: RenderContext, key: str, css: str) -> ModelJob:
-    nt = next(nt for nt in NOTE_TYPES if nt.key == key)
-    env = ctx.env
+def _model(ctx: RenderContext, nt: NoteTypeDef, css: str) -> ModelJob:
+    rendered = ctx.cards.templates
     return ModelJob(
         key=nt.key,
         id=stable_id(ctx.bank.book.namespace, "notetype", nt.key),
         name=f"{ctx.bank.book.deck} · {nt.title} (deckbook)",
         fields=tuple((f.name, f.id) for f in nt.fields),
-        templates=tuple(
-            (t.name, source_of(env, str(TEMPLATES / t.front)), source_of(env, str(TEMPLATES / t.back)), t.id) for t in nt.templates
-        ),
+        templates=tuple((t.name, rendered[t.front], rendered[t.back], t.id) for t in nt.templates),
         css=css,
         cloze=nt.cloze,
         sort_field=nt.sort_field,
@@ -215,7 +217,7 @@ class AnkiRenderer(Renderer[AnkiJob]):
         return [Unit(self.name, "decks", weight=1)]
 
     def job(self, ctx: RenderContext, unit: Unit) -> AnkiJob:
-        return AnkiJob(tuple(deck_job(ctx, name, select(ctx.notes, ctx.bank, flt)) for name, flt in deck_files(ctx)))
+        return AnkiJob(tuple(deck_job(ctx, name, select(ctx.cards.notes, ctx.bank, flt)) for name, flt in deck_files(ctx)))
 
     def produce(self, job: AnkiJob, store: Store) -> Produced:
         return Produced({p.filename: build_package(p) for p in job.packages})

@@ -15,19 +15,19 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import genanki
 import jinja2
 from markupsafe import Markup
 
+from deckbook.i18n import Messages
 from deckbook.markup import MEDIA_PREFIX, pygments_css
-from deckbook.model import Bank, Question
+from deckbook.model import Bank, Level, Question
 from deckbook.rendered import BankHtml
-from deckbook.renderers.indexing import entry_names
-from deckbook.templating import source_of
+from deckbook.renderers.indexing import entry_names, index_label
+from deckbook.templating import card_env, source_of
 
 TEMPLATES = Path("anki")
 NIGHT = [".nightMode .highlight", ".night_mode .highlight"]  # desktop/AnkiMobile and AnkiDroid
@@ -57,6 +57,7 @@ class NoteTypeDef:
     sort_field: int = 0
 
 
+INDEX_FIELD = "Index"  # the default name of the Q&A field listing index entries
 QA = NoteTypeDef(
     "qa",
     "Q&A",
@@ -69,11 +70,11 @@ QA = NoteTypeDef(
         FieldDef("Chapter", 3663020112473513),
         FieldDef("Level", 2057338446880251),
         FieldDef("Kind", 1753305939963342),
-        FieldDef("Services", 4087925520918839),
+        FieldDef(INDEX_FIELD, 4087925520918839),  # renamed per bank: book.yaml index.label
         FieldDef("SeeAlso", 1182410717309431),
         FieldDef("Reviewed", 2921566617011079),
     ),
-    (TemplateDef("Question → answer", "qa.front.html", "qa.back.html", 3931087815230047),),
+    (TemplateDef("Question → answer", "qa.front.html.jinja", "qa.back.html.jinja", 3931087815230047),),
     sort_field=1,
 )
 CLOZE = NoteTypeDef(
@@ -89,7 +90,7 @@ CLOZE = NoteTypeDef(
         FieldDef("Level", 3379962104719889),
         FieldDef("Reviewed", 1109742658305011),
     ),
-    (TemplateDef("Cloze", "cloze.front.html", "cloze.back.html", 2623372963862317),),
+    (TemplateDef("Cloze", "cloze.front.html.jinja", "cloze.back.html.jinja", 2623372963862317),),
     cloze=True,
     sort_field=1,
 )
@@ -103,8 +104,8 @@ TERM = NoteTypeDef(
         FieldDef("SeeAlso", 2315106458939571),
     ),
     (
-        TemplateDef("Term → definition", "term.front.html", "term.back.html", 1876931650178597),
-        TemplateDef("Definition → term", "term-reverse.front.html", "term-reverse.back.html", 3806286734367449),
+        TemplateDef("Term → definition", "term.front.html.jinja", "term.back.html.jinja", 1876931650178597),
+        TemplateDef("Definition → term", "term-reverse.front.html.jinja", "term-reverse.back.html.jinja", 3806286734367449),
     ),
     sort_field=1,
 )
@@ -148,12 +149,71 @@ def deck_name(bank: Bank, chapter_number: int | None, title: str) -> str:
     return f"{bank.book.deck}::{chapter_number:0{bank.chapter_digits}d} {title}"
 
 
-def build_notes(bank: Bank, html: BankHtml, env: jinja2.Environment) -> tuple[NoteSpec, ...]:
+def note_types(bank: Bank) -> tuple[NoteTypeDef, ...]:
+    """The bank's note types: the built-in ones, with the Q&A index field named as the bank names
+    its index (the field keeps its id, so renaming it never forks the note type)."""
+    name = index_field(bank)
+    qa = replace(QA, fields=tuple(replace(f, name=name) if f.name == INDEX_FIELD else f for f in QA.fields))
+    return (qa, CLOZE, TERM)
+
+
+def index_field(bank: Bank) -> str:
+    """The Anki field name of the index entries: book.yaml `index.label`, else "Index"."""
+    label = bank.book.index.label or INDEX_FIELD
+    return re.sub(r'[:{}"]', "", label).strip() or INDEX_FIELD
+
+
+def card_templates(bank: Bank, env: jinja2.Environment, messages: Messages, *, furigana: bool) -> dict[str, str]:
+    """Every card template file, rendered for this bank: labels in its language, the fields it
+    has, Anki's furigana filter on the text fields when the bank writes readings."""
+    cards = card_env(env)
+
+    def field(name: str) -> str:
+        return f"{{{{furigana:{name}}}}}" if furigana else f"{{{{{name}}}}}"
+
+    values = {
+        "levels": bool(bank.book.levels),
+        "show_ids": bank.book.show_ids,
+        "index_field": index_field(bank),
+        "index_label": index_label(bank, messages),
+        "field": field,
+    }
+    out = {}
+    for nt in NOTE_TYPES:
+        for t in nt.templates:
+            for name in (t.front, t.back):
+                out[name] = cards.get_template(str(TEMPLATES / name)).render(**values).strip() + "\n"
+    return out
+
+
+def level_badge(level: Level | None, env: jinja2.Environment) -> str:
+    """The Level field: the level's label in a badge coloured by its rank ('' without levels)."""
+    if level is None:
+        return ""
+    return str(env.get_template("fragments.jinja").module.level_badge(level)).strip()  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Cards:
+    """The deck's content for one build: every note, and the card templates rendered for the bank."""
+
+    notes: tuple[NoteSpec, ...]
+    templates: dict[str, str]  # template file name → Anki template text
+
+
+def make_cards(bank: Bank, html: BankHtml, env: jinja2.Environment, messages: Messages) -> Cards:
+    """The notes and card templates of `bank`; `html` is its "anki" flavour."""
+    return Cards(build_notes(bank, html, env, messages), card_templates(bank, env, messages, furigana=html.furigana))
+
+
+def build_notes(bank: Bank, html: BankHtml, env: jinja2.Environment, messages: Messages) -> tuple[NoteSpec, ...]:
     """Every note of the full deck, in study order. Pure; the pipeline calls it once per build
-    (the ledger, the deck renderer and the card preview all read the result)."""
+    (the ledger, the deck renderer and the card preview all read the result). `html` is the
+    bank's "anki" flavour."""
     ns = bank.book.namespace
     media = {p.name: media_name(p) for p in bank.media}
     see_template = env.get_template(str(TEMPLATES / "see-also.html.jinja"))
+    qa, cloze, term = note_types(bank)
     notes: list[NoteSpec] = []
 
     def fix(text: str) -> str:
@@ -168,22 +228,24 @@ def build_notes(bank: Bank, html: BankHtml, env: jinja2.Environment) -> tuple[No
 
     for chapter in bank.chapters:
         deck = deck_name(bank, chapter.number, chapter.title)
+        reviewed = messages.month(chapter.reviewed) if chapter.reviewed else ""
         for q in chapter.questions:
             h = html.questions[q.id]
-            tags = _tags(ns, q)
-            common = (q.section, str(html.titles[chapter.id]), q.level.value)
+            tags = _tags(bank, q)
+            common = (q.section, str(html.titles[chapter.id]), level_badge(q.level, env))
+            kind = q.kind.label if q.kind else ""
             fields = (
-                q.id, fix(h.question), fix(h.answer), fix(h.explanation or ""), *common, q.kind.value,
-                str(entry_names(bank, q, status=True)), see_also(q.see), chapter.reviewed,
+                q.id, fix(h.question), fix(h.answer), fix(h.explanation or ""), *common, kind,
+                str(entry_names(bank, q, messages)), see_also(q.see), reviewed,
             )  # fmt: skip
-            notes.append(_spec(q.id, genanki.guid_for(ns, q.id), QA, fields, tags, deck, len(notes), q.id))
+            notes.append(_spec(q.id, genanki.guid_for(ns, q.id), qa, fields, tags, deck, len(notes), q.id))
             if h.cloze is not None:
-                cfields = (q.id, fix(h.cloze), fix(h.question), fix(h.answer), *common, chapter.reviewed)
-                notes.append(_spec(f"{q.id}::cloze", genanki.guid_for(ns, q.id, "cloze"), CLOZE, cfields, tags, deck, len(notes), q.id))
-    glossary = deck_name(bank, None, "Glossary")
+                cfields = (q.id, fix(h.cloze), fix(h.question), fix(h.answer), *common, reviewed)
+                notes.append(_spec(f"{q.id}::cloze", genanki.guid_for(ns, q.id, "cloze"), cloze, cfields, tags, deck, len(notes), q.id))
+    glossary = deck_name(bank, None, messages.gettext("Glossary"))
     for t in bank.terms:
         tfields = (t.id, str(Markup.escape(t.term)), fix(html.terms[t.id]), see_also(t.see))
-        notes.append(_spec(t.id, genanki.guid_for(ns, t.id), TERM, tfields, (f"{ns}::glossary",), glossary, len(notes), None))
+        notes.append(_spec(t.id, genanki.guid_for(ns, t.id), term, tfields, (f"{ns}::glossary",), glossary, len(notes), None))
     return tuple(notes)
 
 
@@ -194,9 +256,26 @@ def _spec(
     return NoteSpec(key, guid, nt, tuple(fields), tags, deck, due, qid, shown)
 
 
-def _tags(ns: str, q: Question) -> tuple[str, ...]:
-    tags = [f"{ns}::chapter::{q.chapter_id}", f"{ns}::level::{q.level.value}", f"{ns}::kind::{q.kind.value}"]
-    tags += [f"{ns}::service::{s}" for s in q.services]
+def tag_segments(bank: Bank) -> list[str]:
+    """The hierarchical tag groups a bank's notes carry, in a stable order (for the deck description)."""
+    out = ["chapter"]
+    if bank.book.levels:
+        out.append("level")
+    if bank.book.kinds:
+        out.append("kind")
+    if bank.entries:
+        out.append(bank.book.index.tag)
+    return [*out, "tag"]
+
+
+def _tags(bank: Bank, q: Question) -> tuple[str, ...]:
+    ns = bank.book.namespace
+    tags = [f"{ns}::chapter::{q.chapter_id}"]
+    if q.level is not None:
+        tags.append(f"{ns}::level::{q.level.id}")
+    if q.kind is not None:
+        tags.append(f"{ns}::kind::{q.kind.id}")
+    tags += [f"{ns}::{bank.book.index.tag}::{e}" for e in q.index]
     tags += [f"{ns}::tag::{t}" for t in q.tags]
     return tuple(tags)
 
@@ -213,10 +292,10 @@ def _rewrite_media(text: str, names: dict[str, str]) -> str:
     return re.sub(r'src="' + re.escape(MEDIA_PREFIX) + r'([^"]+)"', sub, text)
 
 
-def notetype_text(nt: NoteTypeDef, env: jinja2.Environment, css: str) -> str:
+def notetype_text(nt: NoteTypeDef, templates: dict[str, str], css: str) -> str:
     """Everything that defines a note type; its hash drives the note type's modification time."""
-    templates = [(t.name, t.id, source_of(env, str(TEMPLATES / t.front)), source_of(env, str(TEMPLATES / t.back))) for t in nt.templates]
-    return json.dumps([nt.key, nt.title, [(f.name, f.id) for f in nt.fields], templates, css], ensure_ascii=False)
+    parts = [(t.name, t.id, templates[t.front], templates[t.back]) for t in nt.templates]
+    return json.dumps([nt.key, nt.title, [(f.name, f.id) for f in nt.fields], parts, css], ensure_ascii=False)
 
 
 def card_css(env: jinja2.Environment) -> str:
@@ -225,9 +304,9 @@ def card_css(env: jinja2.Environment) -> str:
     return base + pygments_css([".highlight"], "default") + pygments_css(NIGHT, "github-dark")
 
 
-def ledger_contents(notes: Iterable[NoteSpec], env: jinja2.Environment) -> dict[str, str]:
+def ledger_contents(bank: Bank, cards: Cards, env: jinja2.Environment) -> dict[str, str]:
     """Ledger key → the exact content it stands for: every note, and every note type's definition."""
     css = card_css(env)
-    contents = {n.key: n.ledger_text() for n in notes}
-    contents.update({f"notetype::{nt.key}": notetype_text(nt, env, css) for nt in NOTE_TYPES})
+    contents = {n.key: n.ledger_text() for n in cards.notes}
+    contents.update({f"notetype::{nt.key}": notetype_text(nt, cards.templates, css) for nt in note_types(bank)})
     return contents

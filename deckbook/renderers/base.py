@@ -28,13 +28,14 @@ from typing import ClassVar, Generic, TypeVar
 import jinja2
 
 from deckbook.files import iso_date
+from deckbook.i18n import Messages
 from deckbook.ledger import Ledger
 from deckbook.model import Bank
 from deckbook.options import Options
 from deckbook.prepared import Prepared
 from deckbook.problems import Problem
-from deckbook.rendered import BankHtml
-from deckbook.renderers.anki_notes import NoteSpec
+from deckbook.rendered import BankHtml, Flavour, render_bank
+from deckbook.renderers.anki_notes import Cards
 from deckbook.store import Store
 
 
@@ -53,15 +54,24 @@ class RenderContext:
     """Everything a build knows once the bank is valid, computed once and passed to every renderer."""
 
     bank: Bank
-    prepared: Prepared  # every Markdown field's analysis and HTML
-    html: BankHtml  # the same HTML, marked safe, by question/term/chapter
-    notes: tuple[NoteSpec, ...]  # the full deck's notes (the ledger hashes them too)
-    env: jinja2.Environment
+    prepared: Prepared  # every Markdown field's analysis and HTML (with slots for math and readings)
+    cards: Cards  # the full deck's notes and card templates (the ledger hashes them too)
+    env: jinja2.Environment  # templates, with the book's language installed
+    messages: Messages  # the same language's labels, for code
     ledger: Ledger  # as refreshed by this build
     info: BuildInfo
     options: Options
     store: Store  # derived data kept between builds (page maps); renderers may read it in `job`
     memo: dict[object, object] = field(default_factory=dict, compare=False)  # values several renderers derive, once per build
+
+    def html(self, flavour: Flavour) -> BankHtml:
+        """The bank's HTML as `flavour`'s outputs show it (derived once per build and flavour)."""
+        key = ("html", flavour)
+        if key not in self.memo:
+            self.memo[key] = render_bank(self.bank, self.prepared, flavour, self.env)
+        got = self.memo[key]
+        assert isinstance(got, BankHtml)
+        return got
 
 
 def info_for(ctx: RenderContext, keys: Iterable[str]) -> BuildInfo:

@@ -21,11 +21,11 @@ from markupsafe import Markup
 
 from deckbook import markup
 from deckbook.files import iso_timestamp, zip_add
-from deckbook.model import Bank
+from deckbook.model import Bank, Status
 from deckbook.renderers.base import Produced, RenderContext, Renderer, Unit, file_stem
 from deckbook.renderers.cover import cover_png
 from deckbook.renderers.handbook import HandbookJob, handbook_job, stored_pages
-from deckbook.renderers.indexing import entry_names, service_index
+from deckbook.renderers.indexing import bank_index, entry_names, index_title, status_label
 from deckbook.renderers.pdf import layout_pages
 from deckbook.store import Store
 from deckbook.templating import source_of
@@ -57,8 +57,8 @@ def anchor_order(bank: Bank) -> list[tuple[str, str]]:
         order.append((f"selftest-{c.id}", files[c.id]))
     if bank.terms:
         order.append(("glossary", "glossary.xhtml"))
-    if service_index(bank):
-        order.append(("index", "services.xhtml"))
+    if bank_index(bank):
+        order.append(("index", "index.xhtml"))
     return order
 
 
@@ -87,6 +87,8 @@ def page_map(bank: Bank, anchors: Mapping[str, int]) -> PageMap:
 def build_epub_files(ctx: RenderContext, page_map: PageMap | None = None) -> dict[str, bytes]:
     """Pure builder: every file of the package (path inside the zip → bytes), mimetype excluded."""
     bank, env = ctx.bank, ctx.env
+    html = ctx.html("ebook")
+    index = bank_index(bank)
     files = chapter_files(bank)
     hrefs = {q.id: f"{files[q.chapter_id]}#q-{q.id}" for q in bank.questions}
     page_map = page_map or PageMap()
@@ -94,17 +96,22 @@ def build_epub_files(ctx: RenderContext, page_map: PageMap | None = None) -> dic
     common: dict[str, Any] = {
         "book": bank.book,
         "info": ctx.info,
-        "html": ctx.html,
+        "html": html,
         "chapters": bank.chapters,
         "questions": bank.question_by_id,
         "terms": bank.terms,
-        "index": service_index(bank),
+        "index": index,
         "files": files,
         "hrefs": hrefs,
         "markers": page_map.markers,
         "pages": page_map.pages,
         "identifier": f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'deckbook:' + bank.book.namespace)}",
-        "services": lambda q: entry_names(bank, q),
+        "entry_names": lambda q: entry_names(bank, q),
+        "status_label": lambda status: status_label(status, ctx.messages),
+        "index_title": index_title(bank, ctx.messages),
+        "withdrawn": any(item.entry.status is not Status.ACTIVE for item in index),
+        "guide": html.guide,
+        "level_names": [lv.label for lv in bank.book.levels],
     }
 
     def render(name: str, **extra: Any) -> bytes:
@@ -117,25 +124,28 @@ def build_epub_files(ctx: RenderContext, page_map: PageMap | None = None) -> dic
         "EPUB/cover.xhtml": render("cover.xhtml.jinja"),
         "EPUB/front.xhtml": render(
             "front.xhtml.jinja",
-            description=ctx.html.description,
+            description=html.description,
             counts={"questions": len(bank.questions), "chapters": len(bank.chapters), "terms": len(bank.terms)},
         ),
         "EPUB/nav.xhtml": render("nav.xhtml.jinja"),
         "EPUB/toc.ncx": render("toc.ncx.jinja"),
-        "EPUB/package.opf": render(
-            "package.opf.jinja",
-            modified=iso_timestamp(ctx.info.epoch),
-            description_text=_plain(ctx.html.description),
-            media=media,
-            has_images=bool(media),
-        ),
     }
     for chapter in bank.chapters:
-        out[f"EPUB/{files[chapter.id]}"] = render("chapter.xhtml.jinja", chapter=chapter, intro=ctx.html.intros.get(chapter.id))
+        out[f"EPUB/{files[chapter.id]}"] = render("chapter.xhtml.jinja", chapter=chapter, intro=html.intros.get(chapter.id))
     if bank.terms:
         out["EPUB/glossary.xhtml"] = render("glossary.xhtml.jinja")
-    if common["index"]:
-        out["EPUB/services.xhtml"] = render("services.xhtml.jinja")
+    if index:
+        out["EPUB/index.xhtml"] = render("index.xhtml.jinja")
+    math_files = {name.removeprefix("EPUB/") for name, data in out.items() if name.endswith(".xhtml") and b"<math " in data}
+    out["EPUB/package.opf"] = render(
+        "package.opf.jinja",
+        modified=iso_timestamp(ctx.info.epoch),
+        description_text=_plain(html.description),
+        media=media,
+        has_images=bool(media),
+        has_math=bool(math_files),
+        math_files=math_files,
+    )
     for m in media:
         out[f"EPUB/media/{m['name']}"] = m["path"].read_bytes()
     return out

@@ -20,8 +20,9 @@ from deckbook.files import iso_timestamp
 from deckbook.model import Level, Location
 from deckbook.problems import warning
 from deckbook.renderers.base import Produced, RenderContext, Renderer, Unit, file_stem, info_for
-from deckbook.renderers.slots import fill, slot
-from deckbook.renderers.weasy import MEDIA_BASE, JobFetcher, fonts
+from deckbook.renderers.handbook import BANK_BASE, fonts_css
+from deckbook.renderers.weasy import JobFetcher, Styles, styles
+from deckbook.slots import fill, slot
 from deckbook.store import Store
 from deckbook.templating import TEMPLATES_DIR, source_of
 
@@ -38,7 +39,7 @@ class Card:
     id: str
     section: str
     chapter: Markup
-    level: Level
+    level: Level | None
     question: Markup
     answer: Markup
     size: int  # index into the size classes
@@ -76,12 +77,13 @@ def initial_size(words: int) -> int:
 
 
 def cards_for(ctx: RenderContext) -> list[Card]:
+    html = ctx.html("print")
     out = []
     for chapter in ctx.bank.chapters:
         for q in chapter.questions:
-            h = ctx.html.questions[q.id]
+            h = html.questions[q.id]
             words = ctx.prepared[(q.id, Role.ANSWER)].analysis.words + len(q.question_md.split()) // 2
-            out.append(Card(q.id, q.section, ctx.html.titles[chapter.id], q.level, h.question, h.answer, initial_size(words)))
+            out.append(Card(q.id, q.section, html.titles[chapter.id], q.level, h.question, h.answer, initial_size(words)))
     return out
 
 
@@ -123,9 +125,10 @@ class FlashcardJob:
     filename: str
     paper: str
     html: str
+    fonts_css: str  # @font-face of the typographic roles
     css: str  # cards.css
     sheet_css: str  # this paper's page and card sizes
-    media: tuple[tuple[str, bytes], ...]
+    files: tuple[tuple[str, bytes], ...]  # the bank's files the layout reads (media/…, fonts/…)
     sizes: tuple[tuple[str, int], ...]  # card id → first size class to try
     places: tuple[tuple[str, Location], ...]  # card id → its question in the source (for problems)
 
@@ -145,6 +148,7 @@ def flashcard_job(ctx: RenderContext, paper: str) -> FlashcardJob:
         offset=offset,
         created=iso_timestamp(info.epoch),
         size=lambda card: slot(SIZE, card.id),
+        command=Markup("<code>uv run build.py flashcards --card-offset X,Y</code>"),
     )
     width, height = PAPER_MM[paper]
     page_css = f"@page {{ size: {width}mm {height}mm; }} .sheet {{ width: {width}mm; height: {height}mm; }}"
@@ -152,26 +156,25 @@ def flashcard_job(ctx: RenderContext, paper: str) -> FlashcardJob:
     by_name = {p.name: p for p in ctx.bank.media}
     owners = {c.id for c in cards}
     used = sorted(n for n in ctx.prepared.images(owners) if n in by_name)
+    faces, font_files = fonts_css(ctx)
+    files = {f"media/{n}": by_name[n].read_bytes() for n in used} | font_files
     return FlashcardJob(
         filename=f"{file_stem(ctx.bank)}-flashcards-{paper}.pdf",
         paper=paper,
         html=html,
+        fonts_css=faces,
         css=source_of(ctx.env, "cards/cards.css"),
         sheet_css=page_css + card_css,
-        media=tuple((n, by_name[n].read_bytes()) for n in used),
+        files=tuple(sorted(files.items())),
         sizes=tuple((c.id, c.size) for c in cards),
         places=tuple((q.id, q.loc) for q in ctx.bank.questions),
     )
 
 
-def _layout(job: FlashcardJob, sizes: dict[str, int]) -> weasyprint.Document:
-    styles = [
-        weasyprint.CSS(string=job.css, base_url=(TEMPLATES_DIR / "cards").as_uri() + "/", font_config=fonts()),
-        weasyprint.CSS(string=job.sheet_css, font_config=fonts()),
-    ]
+def _layout(job: FlashcardJob, css: Styles, sizes: dict[str, int]) -> weasyprint.Document:
     html = fill(job.html, {SIZE: lambda card_id: str(sizes[card_id])})
-    return weasyprint.HTML(string=html, base_url=MEDIA_BASE, url_fetcher=JobFetcher(dict(job.media))).render(
-        stylesheets=styles, font_config=fonts()
+    return weasyprint.HTML(string=html, base_url=BANK_BASE, url_fetcher=JobFetcher(dict(job.files))).render(
+        stylesheets=list(css.sheets), font_config=css.fonts
     )
 
 
@@ -195,8 +198,9 @@ def build_flashcards(job: FlashcardJob) -> tuple[bytes, int, list[str]]:
     """PDF bytes, page count, and the cards that do not fit even at the smallest size. A card
     that overflows is set one size smaller and the sheets laid out again, until all fit."""
     sizes = dict(job.sizes)
+    css = styles((job.fonts_css, None), (job.css, (TEMPLATES_DIR / "cards").as_uri() + "/"), (job.sheet_css, None))
     for _ in range(SIZES):
-        doc = _layout(job, sizes)
+        doc = _layout(job, css, sizes)
         too_big = overflowing(doc)
         shrinkable = [c for c in too_big if sizes[c] < SIZES - 1]
         if not shrinkable:

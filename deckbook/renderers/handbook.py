@@ -1,7 +1,7 @@
 """The handbook as HTML with page-number slots, and the job that lays it out (no WeasyPrint here).
 
 Contract: `handbook_job(ctx, paper)` renders the templates once; every page reference in the
-HTML (contents, self-tests, "see 4.2 (p. 88)", index ranges) is a slot (`deckbook.renderers.slots`).
+HTML (contents, self-tests, "see 4.2 (p. 88)", index ranges) is a slot (`deckbook.slots`).
 `fill_pages(job, known)` prints the numbers it knows and a fixed-width placeholder for the rest,
 and says which anchors were asked for, so a layout can be repeated until the numbers settle.
 """
@@ -14,12 +14,12 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-from deckbook import markup
+from deckbook import fonts, markup
 from deckbook.files import iso_timestamp
-from deckbook.model import Level
+from deckbook.model import Status
 from deckbook.renderers.base import RenderContext, file_stem, fingerprint
-from deckbook.renderers.indexing import IndexEntry, entry_names, service_index
-from deckbook.renderers.slots import fill, slot
+from deckbook.renderers.indexing import IndexItem, bank_index, entry_names, index_title, status_label, typefaces
+from deckbook.slots import fill, slot
 from deckbook.store import Store
 from deckbook.templating import source_of
 
@@ -27,12 +27,6 @@ PLACEHOLDER = "888"  # a typical width, so the first layout already breaks lines
 LAYOUT_ENGINE = "weasyprint==70.0"  # part of the job: another engine version may paginate differently
 PAGE, PAGES = "P", "R"  # slot kinds: one anchor's page; the pages of index questions, as ranges
 TARGET, LABEL = "\ue002", "\ue003"  # stand-ins in the page-link snippet
-LEVEL_TEXT = {
-    "basic": "associate level: definitions and first principles.",
-    "intermediate": "professional level: choosing between options and applying them.",
-    "advanced": "senior level: designing under constraints, trade-offs, failure modes.",
-    "expert": "principal level: organisation-wide strategy and the hardest design calls.",
-}
 
 
 @dataclass(frozen=True)
@@ -43,11 +37,22 @@ class HandbookJob:
     paper: str
     html: str
     css: str  # print.css + the paper's
+    fonts_css: str  # @font-face of the typographic roles
     code_css: str  # Pygments colours
     link: str  # one page link, with TARGET and LABEL stand-ins (from the templates)
     separator: str  # between links in an index entry
-    media: tuple[tuple[str, bytes], ...]  # media/ files the HTML shows
+    files: tuple[tuple[str, bytes], ...]  # the bank's files the layout reads: media/… it shows, fonts/… it uses
     engine: str = LAYOUT_ENGINE
+
+
+BANK_BASE = "file:///deckbook-bank/"  # where layouts find the bank's files (deckbook.renderers.weasy serves them)
+
+
+def fonts_css(ctx: RenderContext) -> tuple[str, dict[str, bytes]]:
+    """@font-face rules for the three typographic roles — the bank's fonts (book.yaml `fonts:`)
+    or the bundled ones — and the bank's font files by relative path."""
+    faces, files = fonts.faces(ctx.bank.book, ctx.bank.source_dir, BANK_BASE)
+    return ctx.env.get_template("fonts.css.jinja").render(faces=faces), files
 
 
 def css_text(ctx: RenderContext, paper: str) -> str:
@@ -61,15 +66,18 @@ def handbook_job(ctx: RenderContext, paper: str) -> HandbookJob:
         snippets = ctx.env.get_template("handbook/_page-link.html.jinja").module
         by_name = {p.name: p for p in ctx.bank.media}
         used = [n for n in ctx.prepared.images() if n in by_name]
+        faces, font_files = fonts_css(ctx)
+        files = {f"media/{n}": by_name[n].read_bytes() for n in used} | font_files
         ctx.memo[memo_key] = HandbookJob(
             filename=f"{file_stem(ctx.bank)}-{paper}.pdf",
             paper=paper,
             html=handbook_html(ctx, paper),
             css=css_text(ctx, paper),
+            fonts_css=faces,
             code_css=markup.pygments_css([".highlight"], "default"),
             link=str(snippets.link(TARGET, LABEL)),  # type: ignore[attr-defined]
             separator=str(snippets.separator()),  # type: ignore[attr-defined]
-            media=tuple((n, by_name[n].read_bytes()) for n in sorted(used)),
+            files=tuple(sorted(files.items())),
         )
     job = ctx.memo[memo_key]
     assert isinstance(job, HandbookJob)
@@ -78,29 +86,36 @@ def handbook_job(ctx: RenderContext, paper: str) -> HandbookJob:
 
 def handbook_html(ctx: RenderContext, paper: str) -> str:
     """The whole handbook as one HTML document, with a slot wherever a page number goes."""
-    bank = ctx.bank
-    index = service_index(bank)
+    bank, book = ctx.bank, ctx.bank.book
+    html = ctx.html("print")
+    index = bank_index(bank)
 
-    def index_pages(entry: IndexEntry) -> Markup:
-        return slot(PAGES, " ".join(f"q-{q.id}" for q in entry.questions))
+    def index_pages(item: IndexItem) -> Markup:
+        return slot(PAGES, " ".join(f"q-{q.id}" for q in item.questions))
 
     return ctx.env.get_template("handbook/handbook.html.jinja").render(
-        book=bank.book,
+        book=book,
         info=ctx.info,
-        html=ctx.html,
+        html=html,
         paper=paper,
         chapters=bank.chapters,
         questions=bank.question_by_id,
         terms=bank.terms,
         index=index,
-        intros=ctx.html.intros,
-        description=ctx.html.description,
-        description_text=" ".join(ctx.html.description.striptags().split()) if ctx.html.description else None,
+        index_title=index_title(bank, ctx.messages),
+        withdrawn=any(item.entry.status is not Status.ACTIVE for item in index),
+        intros=html.intros,
+        description=html.description,
+        description_text=" ".join(html.description.striptags().split()) if html.description else None,
+        guide=html.guide,
+        keywords=([book.subject] if book.subject else []) + list(book.keywords),
+        reviewed=any(c.reviewed for c in bank.chapters),
         created=iso_timestamp(ctx.info.epoch),
-        counts={"questions": len(bank.questions), "chapters": len(bank.chapters), "terms": len(bank.terms), "services": len(index)},
-        levels=list(Level),
-        level_text=LEVEL_TEXT,
-        service_names=lambda q: entry_names(bank, q),
+        counts={"questions": len(bank.questions), "chapters": len(bank.chapters), "terms": len(bank.terms), "entries": len(index)},
+        levels=book.levels,
+        fonts=ctx.messages.list(typefaces(book)),
+        entry_names=lambda q: entry_names(bank, q),
+        status_label=lambda status: status_label(status, ctx.messages),
         page=lambda anchor: slot(PAGE, anchor),
         index_pages=index_pages,
     )

@@ -17,30 +17,26 @@ from __future__ import annotations
 import gc
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 
 import weasyprint
 
-from deckbook.renderers.handbook import HandbookJob, fill_pages
-from deckbook.renderers.weasy import MEDIA_BASE, JobFetcher, fonts
+from deckbook.renderers.handbook import BANK_BASE, HandbookJob, fill_pages
+from deckbook.renderers.weasy import JobFetcher, Styles, styles
 from deckbook.templating import TEMPLATES_DIR
 
 HANDBOOK = TEMPLATES_DIR / "handbook"
 MAX_LAYOUTS = 4
 
 
-@cache
-def _stylesheets(css: str, code_css: str) -> tuple[weasyprint.CSS, ...]:
-    """Parsed once per process and text (memoised here); relative url()s (fonts) resolve from templates/handbook/."""
-    fc = fonts()
-    base = HANDBOOK.as_uri() + "/"
-    return (weasyprint.CSS(string=css, base_url=base, font_config=fc), weasyprint.CSS(string=code_css, font_config=fc))
+def handbook_styles(job: HandbookJob) -> Styles:
+    """The job's stylesheets, parsed once per handbook; fonts resolve from templates/handbook/."""
+    return styles((job.fonts_css, None), (job.css, HANDBOOK.as_uri() + "/"), (job.code_css, None))
 
 
-def render_document(html: str, job: HandbookJob) -> weasyprint.Document:
+def render_document(html: str, job: HandbookJob, css: Styles) -> weasyprint.Document:
     """One WeasyPrint layout of `html` with the job's stylesheets and images; nothing else is fetched."""
-    return weasyprint.HTML(string=html, base_url=MEDIA_BASE, url_fetcher=JobFetcher(dict(job.media))).render(
-        stylesheets=list(_stylesheets(job.css, job.code_css)), font_config=fonts(), pdf_variant="pdf/ua-1"
+    return weasyprint.HTML(string=html, base_url=BANK_BASE, url_fetcher=JobFetcher(dict(job.files))).render(
+        stylesheets=list(css.sheets), font_config=css.fonts, pdf_variant="pdf/ua-1"
     )
 
 
@@ -65,12 +61,13 @@ class Handbook:
 def lay_out(job: HandbookJob, guess: Mapping[str, int] | None = None) -> Handbook:
     """Lay out until every printed page number equals the page its anchor is on."""
     known: Mapping[str, int] = dict(guess or {})
+    css = handbook_styles(job)
     doc = None
     for attempt in range(1, MAX_LAYOUTS + 1):
         html, asked = fill_pages(job, known)
         del doc  # one laid-out book in memory at a time
         gc.collect()
-        doc = render_document(html, job)
+        doc = render_document(html, job, css)
         landed = anchor_pages(doc)
         if all(known.get(a) == landed.get(a) for a in asked):
             return Handbook(doc, landed, attempt)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import urllib.parse
 from collections.abc import Mapping
-from functools import cache
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,30 +13,44 @@ import weasyprint.urls
 from weasyprint.text.fonts import FontConfiguration
 
 from deckbook.markup import IMAGE_TYPES
+from deckbook.renderers import fontsubset
+from deckbook.renderers.handbook import BANK_BASE
 from deckbook.templating import TEMPLATES_DIR
 
-MEDIA_BASE = "file:///deckbook-bank/"  # documents resolve media/<file> against this; the fetcher serves the job's bytes
+fontsubset.install()  # the same font subsets on every machine (see fontsubset's docstring)
 
 
-@cache
-def fonts() -> FontConfiguration:
-    """One configuration per process (memoised here): every @font-face is registered once and reused by each layout."""
-    return FontConfiguration()
+@dataclass(frozen=True)
+class Styles:
+    """Stylesheets parsed with their own font configuration. Each output gets a fresh one: a
+    configuration shared between documents keeps every @font-face ever registered, and which
+    face then serves, say, bold monospace would depend on what the process laid out before."""
+
+    fonts: FontConfiguration
+    sheets: tuple[weasyprint.CSS, ...]
+
+
+def styles(*sheets: tuple[str, str | None]) -> Styles:
+    """Parse (css, base url) pairs; relative url()s (fonts) resolve against their base."""
+    fonts = FontConfiguration()
+    return Styles(fonts, tuple(weasyprint.CSS(string=css, base_url=base, font_config=fonts) for css, base in sheets))
 
 
 class JobFetcher(weasyprint.urls.URLFetcher):  # type: ignore[misc]
-    """Serve a layout only what its job holds: the media/ images given, and files under templates/
-    (stylesheets' fonts). No network, no other file."""
+    """Serve a layout only what its job holds — the bank's files it uses (media/…, fonts/…) and
+    data: URLs (formulas) — and files under templates/ (the bundled fonts). No network, no other file."""
 
-    def __init__(self, media: Mapping[str, bytes]) -> None:
-        super().__init__(allowed_protocols=["file"])
-        self.media = dict(media)
+    def __init__(self, files: Mapping[str, bytes]) -> None:
+        super().__init__(allowed_protocols=["file", "data"])
+        self.files = dict(files)
         self.root = TEMPLATES_DIR.resolve()
 
     def fetch(self, url: str, headers: Any = None) -> Any:
-        if url.startswith(MEDIA_BASE + "media/"):
-            name = urllib.parse.unquote(url[len(MEDIA_BASE + "media/") :])
-            data = self.media.get(name)
+        if url.startswith("data:"):
+            return super().fetch(url, headers)
+        if url.startswith(BANK_BASE):
+            name = urllib.parse.unquote(url[len(BANK_BASE) :])
+            data = self.files.get(name)
             if data is not None:
                 kind = IMAGE_TYPES.get(Path(name).suffix.lower(), "application/octet-stream")
                 return weasyprint.urls.URLFetcherResponse(url, data, {"Content-Type": kind})
