@@ -15,7 +15,11 @@ MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 LOG="$ROOT.log"
 
 step() { printf '\n== %s (%s)\n' "$*" "$(date +%T)" | tee -a "$LOG"; }
-in_root() { chroot "$ROOT" /usr/bin/env -i HOME=/root PATH=/root/.local/bin:/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 TERM=dumb "$@"; }
+# The host's CA bundle and its certificate variables go in with it: where the network inspects TLS,
+# the root's own bundle would refuse every download.
+CA=/etc/ssl/certs/ca-certificates.crt
+in_root() { chroot "$ROOT" /usr/bin/env -i HOME=/root PATH=/root/.local/bin:/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 TERM=dumb \
+  SSL_CERT_FILE=$CA REQUESTS_CA_BUNDLE=$CA PIP_CERT=$CA "$@"; }
 cleanup() { for m in dev/pts dev proc sys work; do umount -l "$ROOT/$m" 2>/dev/null || true; done; }
 trap cleanup EXIT
 : >"$LOG"
@@ -32,6 +36,7 @@ step "install Python, pip, Java and Pango only (plus git and certificates to clo
 in_root apt-get update -qq >>"$LOG" 2>&1
 in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
   python3 python3-pip python3-venv default-jre-headless libpango-1.0-0 libpangoft2-1.0-0 git ca-certificates >>"$LOG" 2>&1
+[ -f "$CA" ] && cp "$CA" "$ROOT$CA"
 in_root python3 --version | tee -a "$LOG"
 
 step "clone the repository, with ../shared beside it"

@@ -16,7 +16,7 @@ from deckbook import pipeline, renderers
 from deckbook.options import PAPERS, AnkiOptions, DeckFilter, FlashcardOptions, Options
 from deckbook.problems import Problem, Severity, count
 
-COMMANDS = ("check", "lock")
+COMMANDS = ("check", "lock", "init")
 EPILOG = """\
 commands:
   (none)            build every output: the Anki decks, the PDF handbooks, the flashcards, the EPUB
@@ -24,6 +24,7 @@ commands:
                     build only these outputs
   check             validate the source and report every problem; writes nothing
   lock              refresh the ledger (source/deckbook.lock) without building anything
+  init DIR          start a new bank in DIR (a small, valid example; --language sets its language)
 
 examples:
   uv run build.py                               everything, into output/
@@ -51,6 +52,7 @@ def parser() -> argparse.ArgumentParser:
         "--templates", type=Path, metavar="DIR", help="your own templates: files here replace the built-in ones of the same path"
     )
     p.add_argument("--paper", choices=PAPERS, action="append", help="PDF paper size; repeat for both (default: a4 and letter)")
+    p.add_argument("--language", default="en", metavar="TAG", help="with init: the new bank's language, e.g. de, fr, ja (default: en)")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.add_argument("--locked", action="store_true", help="with check: fail when the ledger is out of date")
     deck = p.add_argument_group("focused Anki deck (same notes and GUIDs as the full deck)")
@@ -92,6 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         err.print(f"build.py: error: {usage}", markup=False)
         return 2
     command = args.what[0] if args.what and args.what[0] in COMMANDS else None
+    if command == "init":
+        return _init(Path(args.what[1]), args, out, err)
     if command == "check":
         outcome = pipeline.check(args.source, strict=args.strict, locked=args.locked, templates=args.templates, jobs=args.jobs)
         _report(err, outcome.problems, "check", outcome.ok)
@@ -168,8 +172,31 @@ def default_jobs() -> int:
     return max(1, min(cores, 4))
 
 
+def _init(folder: Path, args: argparse.Namespace, out: Console, err: Console) -> int:
+    """`init DIR`: write the starter bank, then its ledger, and say how to build it."""
+    from deckbook.scaffold import Refused, create_bank
+
+    try:
+        created = create_bank(folder, args.language, args.templates)
+    except Refused as refused:
+        err.print(f"build.py: error: {refused}", markup=False)
+        return 1
+    lock = pipeline.build(pipeline.Request(folder, args.out, (), lock_only=True, templates=args.templates))
+    _report(err, lock.problems, "init", lock.ok)
+    if not lock.ok:
+        return 1
+    if not args.quiet:
+        for path in created.files:
+            out.print(f"wrote {path}", markup=False)
+        out.print(f"wrote {folder / 'deckbook.lock'}", markup=False)
+        out.print(f"next: uv run build.py --source {folder}    (then open {args.out}/)", markup=False)
+    return 0
+
+
 def _usage_error(args: argparse.Namespace) -> str | None:
     what = list(args.what)
+    if what[:1] == ["init"]:
+        return None if len(what) == 2 else "init takes one folder: build.py init DIR [--language de]"
     commands = [w for w in what if w in COMMANDS]
     unknown = [w for w in what if w not in COMMANDS and w not in renderers.names()]
     if unknown:

@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import jinja2
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_skeleton
 from babel.lists import format_list
 from babel.messages.mofile import write_mo
@@ -36,6 +36,15 @@ SOURCE_LANGUAGE = "en"
 CATALOGUE_DIR = "locale"  # under templates/
 CATALOGUES = ("de", "es", "fr", "it", "ja", "nl", "pt", "zh-Hans")  # beside English, the source
 _SCRIPTS = {"zh": "zh-Hans", "zh-cn": "zh-Hans", "zh-sg": "zh-Hans", "zh-hans": "zh-Hans"}
+
+
+_FONTCONFIG_LANGS = {"zh-hans": "zh-CN", "zh-hant": "zh-TW", "zh": "zh-CN"}
+
+
+def print_language(tag: str) -> str:
+    """`tag` as Pango and fontconfig understand it when they choose fonts: script subtags become
+    the region whose glyph shapes they stand for (zh-Hans → zh-CN, zh-Hant → zh-TW)."""
+    return _FONTCONFIG_LANGS.get(tag.lower(), tag)
 
 
 def catalogue_for(language: str, available: Iterable[str] = CATALOGUES) -> str | None:
@@ -78,10 +87,18 @@ class Messages:
         return format_skeleton("yMMMM", date(year, month, 1), locale=self.locale)
 
 
+def _locale(language: str, catalogue: str) -> Locale:
+    """The book's own locale for dates and lists (en-GB writes 1 December 2026), else the catalogue's."""
+    try:
+        return Locale.parse(language.replace("-", "_"))
+    except (ValueError, LookupError, UnknownLocaleError):
+        return Locale.parse(catalogue.replace("-", "_"))
+
+
 def messages(language: str, env: jinja2.Environment) -> Messages:
     """The messages for a book in `language`, read through `env`'s loader (so overrides apply)."""
     name = catalogue_for(language) or SOURCE_LANGUAGE
-    locale = Locale.parse(name.replace("-", "_"))
+    locale = _locale(language, name)
     if name == SOURCE_LANGUAGE:
         return Messages(name, locale, gettext.NullTranslations())
     assert env.loader is not None
@@ -98,6 +115,7 @@ def install(env: jinja2.Environment, msgs: Messages) -> None:
     `messages` (dates, months, lists)."""
     env.install_gettext_translations(msgs.translations, newstyle=True)  # type: ignore[attr-defined]
     env.globals["messages"] = msgs
+    env.globals["print_language"] = print_language
 
 
 def extract(target: str) -> int:

@@ -143,7 +143,7 @@ class Book:
     description_md: str | None
     chapter_ids: tuple[str, ...]
     loc: Location
-    subject: str | None = None  # e.g. "Cloud computing": e-book subject, PDF keywords
+    subject: str | None = None  # e.g. "Organic chemistry": e-book subject, PDF keywords
     keywords: tuple[str, ...] = ()
     guide_md: str | None = None  # Markdown: what the answer and the explanation are for ("How to use")
     levels: tuple[Level, ...] = ()

@@ -5,7 +5,7 @@ reading; a *flavour* fills them the way its outputs need (fragments from
 ``templates/fragments.jinja``):
 
 - ``print`` (handbook, flashcards): formulas as SVG images with their TeX as alternative text;
-  readings as <ruby>;
+  readings stacked over their base (WeasyPrint does not lay out <ruby>);
 - ``ebook`` and ``web``: formulas as MathML; readings as <ruby>; the e-book's XHTML also marks
   language spans with ``xml:lang``;
 - ``anki``: formulas as TeX between Anki's ``\\(…\\)`` delimiters, readings in Anki's own
@@ -25,7 +25,7 @@ from typing import Literal
 import jinja2
 from markupsafe import Markup
 
-from deckbook import mathtex, mdext
+from deckbook import i18n, mathtex, mdext
 from deckbook.fields import BOOK_OWNER, Role, chapter_owner
 from deckbook.model import Bank
 from deckbook.prepared import FieldResult, Prepared
@@ -56,15 +56,22 @@ class BankHtml:
     furigana: bool  # some field uses readings (the deck then applies Anki's furigana filter)
 
 
-def filler(flavour: Flavour, env: jinja2.Environment) -> Callable[[FieldResult], str]:
-    """How `flavour` turns one field's HTML with slots into its final HTML."""
+def filler(flavour: Flavour, env: jinja2.Environment, *, furigana: bool = False) -> Callable[[FieldResult], str]:
+    """How `flavour` turns one field's HTML with slots into its final HTML. With `furigana` (the
+    bank writes readings), the deck's text fields pass through Anki's furigana filter, which turns
+    every `x[y]` into a reading: so every other square bracket — in text, code and TeX — is
+    written as an HTML character reference that the filter does not see and the card still shows."""
     fragments = env.get_template("fragments.jinja").module
+    shield = flavour == "anki" and furigana
+
+    def brackets(text: str) -> str:
+        return text.replace("[", "&#91;").replace("]", "&#93;") if shield else text
 
     def finish(result: FieldResult) -> str:
         def formula(index: str) -> str:
             m = result.math[int(index)]
             if flavour == "anki":
-                return str(Markup.escape(mathtex.for_anki(m.tex, m.display)))
+                return brackets(str(Markup.escape(mathtex.for_anki(m.tex, m.display))))
             if flavour == "print":
                 return str(fragments.math_image(m, mathtex.svg_data_uri(m)))  # type: ignore[attr-defined]
             return str(fragments.math_ml(m, Markup(m.mathml)))  # type: ignore[attr-defined]
@@ -73,11 +80,14 @@ def filler(flavour: Flavour, env: jinja2.Environment) -> Callable[[FieldResult],
             base, _, ruby = value.partition(mdext.READING_SEP)
             if flavour == "anki":
                 return f" {base}[{ruby}]"
-            return str(fragments.ruby(Markup(base), Markup(ruby)))  # type: ignore[attr-defined]
+            macro = fragments.ruby_print if flavour == "print" else fragments.ruby  # type: ignore[attr-defined]
+            return str(macro(Markup(base), Markup(ruby)))
 
-        html = fill(result.html, {mdext.MATH: formula, mdext.FURIGANA: reading})
+        html = fill(brackets(result.html), {mdext.MATH: formula, mdext.FURIGANA: reading})
         if flavour == "ebook":
             html = _LANG_SPAN.sub(r'<span lang="\1" xml:lang="\1">', html)
+        elif flavour == "print":  # fontconfig picks Chinese shapes for zh-CN, not for zh-Hans
+            html = _LANG_SPAN.sub(lambda m: f'<span lang="{i18n.print_language(m.group(1))}">', html)
         return html
 
     return finish
@@ -85,7 +95,8 @@ def filler(flavour: Flavour, env: jinja2.Environment) -> Callable[[FieldResult],
 
 def render_bank(bank: Bank, prepared: Prepared, flavour: Flavour, env: jinja2.Environment) -> BankHtml:
     """The HTML of every Markdown field of `bank` in `flavour`."""
-    finish = filler(flavour, env)
+    furigana = any(r.analysis.furigana for _, r in prepared)
+    finish = filler(flavour, env, furigana=furigana)
 
     def html(owner: str, role: Role) -> Markup | None:
         got = prepared.results.get((owner, role))
@@ -112,5 +123,5 @@ def render_bank(bank: Bank, prepared: Prepared, flavour: Flavour, env: jinja2.En
         description=html(BOOK_OWNER, Role.DESCRIPTION),
         guide=html(BOOK_OWNER, Role.GUIDE),
         titles={c.id: Markup.escape(c.title) for c in bank.chapters},
-        furigana=any(r.analysis.furigana for _, r in prepared),
+        furigana=furigana,
     )

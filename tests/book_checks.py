@@ -36,6 +36,15 @@ def epubcheck_messages(path: Path) -> list[str]:
 TOOLS_DIR = Path(os.environ.get("DECKBOOK_TOOLS_DIR") or Path.home() / ".cache" / "deckbook-tools")
 
 
+def fonts_with(family: str) -> list[str]:
+    """Installed font files whose family name contains `family` (fontconfig's list)."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return []
+    out = subprocess.run([fc_list, ":", "family", "file"], capture_output=True, text=True, timeout=60, check=False).stdout
+    return [line.split(":", 1)[0] for line in out.splitlines() if family in line]
+
+
 def node_tool(name: str) -> str | None:
     """An npm tool that .ci/run installs (.ci/npm-packages.txt), or one on PATH; None if absent."""
     local = TOOLS_DIR / "node_modules" / ".bin" / name

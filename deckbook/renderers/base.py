@@ -173,5 +173,5 @@ def _feed(h: hashlib._Hash, value: object) -> None:
 
 
 def file_stem(bank: Bank) -> str:
-    """Output files are named after the bank's namespace, e.g. cloud-interview.epub."""
+    """Output files are named after the bank's namespace, e.g. organic-chemistry.epub."""
     return bank.book.namespace

@@ -117,10 +117,11 @@ def build_epub_files(ctx: RenderContext, page_map: PageMap | None = None) -> dic
     def render(name: str, **extra: Any) -> bytes:
         return env.get_template(T + name).render(**common, **extra).encode("utf-8")
 
+    version_label = ctx.messages.gettext("Version %(version)s").replace("%(version)s", "{version}")
     out: dict[str, bytes] = {
         "META-INF/container.xml": render("container.xml.jinja"),
         "EPUB/epub.css": _css(env),
-        "EPUB/cover.png": cover_png(bank.book),
+        "EPUB/cover.png": cover_png(bank.book, bank.source_dir, version_label),
         "EPUB/cover.xhtml": render("cover.xhtml.jinja"),
         "EPUB/front.xhtml": render(
             "front.xhtml.jinja",

@@ -48,7 +48,7 @@ def status_label(status: Status, messages: Messages) -> str:
 
 def entry_names(bank: Bank, q: Question, messages: Messages | None = None) -> Markup:
     """The registry entries `q` names, as escaped HTML joined by commas; with `messages`, an
-    entry that is no longer current says so ("AWS IoT Analytics (retired)")."""
+    entry that is no longer current says so ("Thalidomide (retired)")."""
     names = []
     for eid in q.index:
         e = bank.entry_by_id.get(eid)
