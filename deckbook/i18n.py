@@ -28,7 +28,9 @@ from babel.dates import format_date, format_skeleton
 from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 from babel.support import Translations
+from markupsafe import Markup
 
 from deckbook.templating import TEMPLATES_DIR
 
@@ -76,6 +78,27 @@ class Messages:
     def list(self, items: Iterable[str]) -> str:
         """'A, B and C' / 'A, B und C' / 'A、B、C'."""
         return format_list(list(items), locale=self.locale)
+
+    def markup_list(self, items: Iterable[Markup]) -> Markup:
+        """`list` of HTML pieces (links, slots): the joining words are the locale's, escaped."""
+        pieces = [Markup(item) for item in items]
+        marks = [f"\ue010{i}\ue011" for i in range(len(pieces))]
+        joined = Markup.escape(format_list(marks, locale=self.locale)) if marks else Markup("")
+        for mark, piece in zip(marks, pieces, strict=True):
+            joined = Markup(str(joined).replace(mark, str(piece)))
+        return joined
+
+    @property
+    def space(self) -> str:
+        """Between two sentences or after a run-in heading: nothing in Chinese and Japanese."""
+        return "" if self.language in ("ja", "zh-Hans") else " "
+
+    def pgettext(self, context: str, message: str) -> str:
+        return self.translations.pgettext(context, message)
+
+    def number(self, value: float) -> str:
+        """1.5 as the locale writes it: 1.5, 1,5."""
+        return format_decimal(value, locale=self.locale)
 
     def date(self, epoch: int) -> str:
         """A build date as the locale writes it: 1 December 2026, 1. Dezember 2026, 2026年12月1日."""

@@ -107,7 +107,7 @@ def deck_job(ctx: RenderContext, filename: str, notes: list[NoteSpec]) -> DeckJo
         questions=len(bank.questions),
         terms=len(bank.terms),
         ns=ns,
-        tags=segments,
+        tag_codes=[Markup("<code>%s::%s::…</code>") % (ns, segment) for segment in segments],
         example=Markup("<code>%s</code>") % example,
         date=ctx.messages.date(epoch),
     )

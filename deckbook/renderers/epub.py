@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import uuid
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -22,6 +22,7 @@ from markupsafe import Markup
 from deckbook import markup
 from deckbook.files import iso_timestamp, zip_add
 from deckbook.model import Bank, Status
+from deckbook.rendered import BankHtml
 from deckbook.renderers.base import Produced, RenderContext, Renderer, Unit, file_stem
 from deckbook.renderers.cover import cover_png
 from deckbook.renderers.handbook import HandbookJob, handbook_job, stored_pages
@@ -112,6 +113,8 @@ def build_epub_files(ctx: RenderContext, page_map: PageMap | None = None) -> dic
         "withdrawn": any(item.entry.status is not Status.ACTIVE for item in index),
         "guide": html.guide,
         "level_names": [lv.label for lv in bank.book.levels],
+        "see_also": lambda ids: see_also(ctx, html, hrefs, ids),
+        "see_sections": lambda ids: see_sections(ctx, hrefs, ids),
     }
 
     def render(name: str, **extra: Any) -> bytes:
@@ -150,6 +153,21 @@ def build_epub_files(ctx: RenderContext, page_map: PageMap | None = None) -> dic
     for m in media:
         out[f"EPUB/media/{m['name']}"] = m["path"].read_bytes()
     return out
+
+
+def see_sections(ctx: RenderContext, hrefs: Mapping[str, str], ids: Iterable[str]) -> Markup:
+    """ "1.2 and 3.4" as links, joined the locale's way."""
+    link = ctx.env.get_template(T + "_macros.xhtml.jinja").module.section_link  # type: ignore[attr-defined]
+    refs = [ctx.bank.question_by_id[i] for i in ids if i in ctx.bank.question_by_id]
+    return ctx.messages.markup_list(Markup(link(q, hrefs[q.id])) for q in refs)
+
+
+def see_also(ctx: RenderContext, html: BankHtml, hrefs: Mapping[str, str], ids: Iterable[str]) -> Markup:
+    """ "1.2 What is …; 3.4 How do …": linked sections with their questions, joined the locale's way."""
+    link = ctx.env.get_template(T + "_macros.xhtml.jinja").module.section_link  # type: ignore[attr-defined]
+    refs = [ctx.bank.question_by_id[i] for i in ids if i in ctx.bank.question_by_id]
+    items = (Markup("%s %s") % (Markup(link(q, hrefs[q.id])), html.questions[q.id].question.striptags()) for q in refs)
+    return ctx.messages.markup_list(items)
 
 
 def _media(ctx: RenderContext) -> list[dict[str, Any]]:

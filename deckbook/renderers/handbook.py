@@ -117,8 +117,17 @@ def handbook_html(ctx: RenderContext, paper: str) -> str:
         entry_names=lambda q: entry_names(bank, q),
         status_label=lambda status: status_label(status, ctx.messages),
         page=lambda anchor: slot(PAGE, anchor),
+        see_refs=lambda ids: see_refs(ctx, ids),
+        Markup=Markup,
         index_pages=index_pages,
     )
+
+
+def see_refs(ctx: RenderContext, ids: tuple[str, ...]) -> Markup:
+    """ "1.2 (p. 12) and 3.4 (p. 40)": cross-references as links with their pages, joined the locale's way."""
+    link = ctx.env.get_template("handbook/_page-link.html.jinja").module.see_ref  # type: ignore[attr-defined]
+    refs = [ctx.bank.question_by_id[i] for i in ids if i in ctx.bank.question_by_id]
+    return ctx.messages.markup_list(Markup(link(q, slot(PAGE, f"q-{q.id}"))) for q in refs)
 
 
 def fill_pages(job: HandbookJob, known: Mapping[str, int]) -> tuple[str, set[str]]:

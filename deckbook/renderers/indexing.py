@@ -34,7 +34,7 @@ def index_title(bank: Bank, messages: Messages) -> str:
 
 def index_label(bank: Bank, messages: Messages) -> str:
     """What the entries beside a question are called: the bank's (`index.label`) or "Index"."""
-    return bank.book.index.label or messages.gettext("Index")
+    return bank.book.index.label or messages.pgettext("label beside a question, naming its index entries", "Index")
 
 
 def status_label(status: Status, messages: Messages) -> str:
