@@ -12,11 +12,11 @@ from pathlib import Path
 
 from rich.console import Console
 
-from deckbook import pipeline, renderers
+from deckbook import pipeline, releasediff, renderers
 from deckbook.options import PAPERS, AnkiOptions, DeckFilter, FlashcardOptions, Options
 from deckbook.problems import Problem, Severity, count
 
-COMMANDS = ("check", "lock", "init")
+COMMANDS = ("check", "lock", "init", "diff")
 EPILOG = """\
 commands:
   (none)            build every output: the Anki decks, the PDF handbooks, the flashcards, the EPUB
@@ -25,6 +25,7 @@ commands:
   check             validate the source and report every problem; writes nothing
   lock              refresh the ledger (source/deckbook.lock) without building anything
   init DIR          start a new bank in DIR (a small, valid example; --language sets its language)
+  diff              what importing this release does to a learner of the last one (--json for CI)
 
 examples:
   uv run build.py                               everything, into output/
@@ -53,6 +54,7 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--paper", choices=PAPERS, action="append", help="PDF paper size; repeat for both (default: a4 and letter)")
     p.add_argument("--language", default="en", metavar="TAG", help="with init: the new bank's language, e.g. de, fr, ja (default: en)")
+    p.add_argument("--json", action="store_true", help="with diff: print JSON")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.add_argument("--locked", action="store_true", help="with check: fail when the ledger is out of date")
     deck = p.add_argument_group("focused Anki deck (same notes and GUIDs as the full deck)")
@@ -96,6 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.what[0] if args.what and args.what[0] in COMMANDS else None
     if command == "init":
         return _init(Path(args.what[1]), args, out, err)
+    if command == "diff":
+        return _diff(args, out, err)
     if command == "check":
         outcome = pipeline.check(args.source, strict=args.strict, locked=args.locked, templates=args.templates, jobs=args.jobs)
         _report(err, outcome.problems, "check", outcome.ok)
@@ -193,6 +197,22 @@ def _init(folder: Path, args: argparse.Namespace, out: Console, err: Console) ->
     return 0
 
 
+def _diff(args: argparse.Namespace, out: Console, err: Console) -> int:
+    """`diff`: the release report, as text or JSON; exit 0 whatever it finds (1 if the bank is broken)."""
+    import json
+
+    report = pipeline.diff(args.source, args.out, args.templates)
+    if isinstance(report, tuple):
+        _report(err, list(report), "diff", False)
+        return 1
+    if args.json:
+        out.print(json.dumps(report.as_json(), indent=1, ensure_ascii=False), markup=False, highlight=False)
+        return 0
+    for line in releasediff.lines(report):
+        out.print(line, markup=False)
+    return 0
+
+
 def _usage_error(args: argparse.Namespace) -> str | None:
     what = list(args.what)
     if what[:1] == ["init"]:
@@ -203,6 +223,8 @@ def _usage_error(args: argparse.Namespace) -> str | None:
         return f"unknown command or target '{unknown[0]}' (choose from {', '.join(COMMANDS + tuple(renderers.names()))})"
     if commands and len(what) > 1:
         return f"'{commands[0]}' takes no targets"
+    if args.json and commands != ["diff"]:
+        return "--json only applies to diff"
     if args.locked and commands != ["check"]:
         return "--locked only applies to check"
     if args.jobs < 1:

@@ -153,6 +153,8 @@ def _book(data: dict[str, Any], lines: Lines, index: SourceIndex) -> Book:
             tag=spec.get("tag", IndexSpec.tag),
         ),
         show_ids=bool(data.get("show_ids", False)),
+        replaced=tuple((r["id"], r["replaced_by"]) for r in data.get("retired") or ()),
+        report=data.get("report"),
         fonts=FontSpec(*(tuple(fonts.get(role) or ()) for role in ("body", "headings", "code"))),
     )
 

@@ -150,6 +150,8 @@ class Book:
     kinds: tuple[Kind, ...] = ()
     index: IndexSpec = field(default_factory=IndexSpec)
     show_ids: bool = False  # print question ids on cards and in the book
+    replaced: tuple[tuple[str, str], ...] = ()  # (removed id, the question that replaces it), from `retired:`
+    report: str | None = None  # URL template to report a mistake: {id}, {version}, {title}, {section}
     fonts: FontSpec = field(default_factory=FontSpec)
 
 

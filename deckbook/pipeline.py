@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deckbook import i18n, incremental, outlock, renderers, scheduler
+from deckbook import i18n, incremental, outlock, releasediff, renderers, scheduler
 from deckbook import ledger as ledger_mod
 from deckbook.fields import markdown_fields
 from deckbook.files import ZIP_EPOCH_MIN, iso_date, write_atomic, write_if_changed
@@ -38,6 +38,7 @@ from deckbook.problems import Problem, Severity, error, sort_key, warning
 from deckbook.rendered import render_bank
 from deckbook.renderers.anki_notes import ledger_contents, make_cards
 from deckbook.renderers.base import BuildInfo, RenderContext, Unit, fingerprint
+from deckbook.renderers.handbook import handbook_job, stored_pages
 from deckbook.store import CACHE_DIR, Store
 from deckbook.templating import make_env
 from deckbook.validate import validate_bank
@@ -114,13 +115,15 @@ class LedgerPlan:
     fresh: ledger_mod.Ledger
     changes: ledger_mod.Changes
     problems: tuple[Problem, ...]
+    stale: bool  # the ledger on disk must be rewritten
 
 
-def plan_ledger(bank: Bank, contents: dict[str, str]) -> LedgerPlan | tuple[Problem, ...]:
-    """Compare `contents` (ledger key → content) with the ledger on disk; problems if it is unusable."""
+def plan_ledger(bank: Bank, contents: dict[str, ledger_mod.Item]) -> LedgerPlan | tuple[Problem, ...]:
+    """Compare `contents` (ledger key → what it stands for) with the ledger on disk and work out the
+    ledger after this build of release `book.yaml` version; problems if it is unusable."""
     path = bank.source_dir / ledger_mod.LEDGER_NAME
     shown = os.path.normpath(str(path))
-    current, read_problems = ledger_mod.read(path, shown)
+    current, read_problems = ledger_mod.read(path, shown, bank.book.version)
     if current is None:
         return tuple(read_problems)
     changes = ledger_mod.compare(current, contents)
@@ -128,12 +131,18 @@ def plan_ledger(bank: Bank, contents: dict[str, str]) -> LedgerPlan | tuple[Prob
         error(_where(bank, key), f"id '{key}' was removed from an earlier release; ids are never reused — choose a new id")
         for key in changes.reused
     ]
+    tag = f"{bank.book.namespace}::retired"
     problems += [
-        warning(Location(shown), f"'{key}' was published before and is no longer in the source; the next build records it as retired")
+        warning(
+            Location(shown),
+            f"'{key}' was published before and is no longer in the source; the next build publishes a tombstone for it ({tag})",
+        )
         for key in changes.removed
     ]
-    fresh = ledger_mod.refresh(current, contents, ledger_mod.now()) if changes.stale else current
-    return LedgerPlan(path, shown, current, fresh, changes, tuple(problems))
+    replaced = dict(bank.book.replaced)
+    stale = changes.stale or any(current.retired[k].replaced_by != v for k, v in replaced.items() if k in current.retired)
+    fresh = ledger_mod.refresh(current, contents, ledger_mod.now(), bank.book.version, replaced) if stale else current
+    return LedgerPlan(path, shown, current, fresh, changes, tuple(problems), stale)
 
 
 def check(source: Path, *, strict: bool = False, locked: bool = False, templates: Path | None = None, jobs: int = 1) -> Outcome:
@@ -147,7 +156,7 @@ def check(source: Path, *, strict: bool = False, locked: bool = False, templates
             problems += plan
         else:
             problems += plan.problems
-            if locked and plan.changes.stale:
+            if locked and plan.stale:
                 where = "" if source == Path("source") else f" --source {source}"
                 hint = f"run `uv run build.py lock{where}` and commit {ledger_mod.LEDGER_NAME}"
                 problems.append(error(Location(plan.shown), f"ledger is stale ({describe(plan.changes)}); {hint}"))
@@ -166,11 +175,16 @@ def _where(bank: Bank, key: str) -> Location:
 def describe(changes: ledger_mod.Changes) -> str:
     """'2 new: a, b; 1 changed: c' — for messages about the ledger."""
     parts = []
-    for label, keys in (("new", changes.new), ("changed", changes.changed), ("removed", changes.removed)):
+    for label, keys in (
+        ("new", changes.new),
+        ("changed", changes.changed),
+        ("removed", changes.removed),
+        ("described anew", changes.described),
+    ):
         if keys:
             shown = ", ".join(keys[:3]) + (", …" if len(keys) > 3 else "")
             parts.append(f"{len(keys)} {label}: {shown}")
-    return "; ".join(parts)
+    return "; ".join(parts) or "replacements named in book.yaml 'retired'"
 
 
 @dataclass(frozen=True)
@@ -205,7 +219,7 @@ def build(request: Request, progress: Callable[[str], None] = lambda _msg: None)
         problems = plan if isinstance(plan, tuple) else plan.problems
         return Outcome(problems=checked.problems + tuple(p for p in problems if p.severity is Severity.ERROR), ok=False)
     problems = checked.problems + plan.problems
-    note = f"updated {plan.shown} ({describe(plan.changes)})" if plan.changes.stale else None
+    note = f"updated {plan.shown} ({describe(plan.changes)})" if plan.stale else None
     if request.lock_only:
         _commit_ledger(plan)
         return Outcome(problems=problems, ledger_note=note)
@@ -229,6 +243,7 @@ def _render_and_commit(ctx: RenderContext, request: Request, plan: LedgerPlan, p
     if blocking(late, request.strict):
         return Outcome(problems=late, ok=False)
     written = _commit_outputs(request.out, done, manifest)
+    plan = _with_release_pages(ctx, request, plan)
     _commit_ledger(plan)
     manifest.inputs = _inputs(request)  # after the ledger is written: it is one of the inputs
     manifest.forget({d.unit.key for d in done})
@@ -274,8 +289,43 @@ def _commit_outputs(out: Path, done: list[scheduler.Done], manifest: incremental
     return tuple(written)
 
 
+def a4_pages(ctx: RenderContext) -> dict[str, int] | None:
+    """Where every anchor lands in the A4 handbook of this source, if it was laid out (the store knows)."""
+    return stored_pages(ctx.store, handbook_job(ctx, "a4"), exact=True)
+
+
+def _with_release_pages(ctx: RenderContext, request: Request, plan: LedgerPlan) -> LedgerPlan:
+    """Record where each chapter begins in this release's A4 handbook (for `diff`), when the
+    ledger is written anyway or this release has none recorded yet."""
+    version = ctx.bank.book.version
+    if not ({"pdf", "epub"} & set(request.targets)) or (not plan.stale and version in plan.fresh.releases):
+        return plan
+    pages = a4_pages(ctx)
+    if pages is None:
+        return plan
+    chapters = {c.id: pages[f"ch-{c.id}"] for c in ctx.bank.chapters if f"ch-{c.id}" in pages}
+    if plan.fresh.releases.get(version) == chapters:
+        return plan
+    return dataclasses.replace(plan, fresh=ledger_mod.with_release_pages(plan.fresh, version, chapters), stale=True)
+
+
+def diff(source: Path, out: Path, templates: Path | None = None) -> releasediff.Report | tuple[Problem, ...]:
+    """`build.py diff`: what importing the release being prepared does to a learner of the last one."""
+    checked = check_source(source)
+    if checked.bank is None or checked.prepared is None or blocking(checked.problems, False):
+        return tuple(p for p in checked.problems if p.severity is Severity.ERROR)
+    bank = checked.bank
+    book = Book(bank, checked.prepared, templates)
+    plan = plan_ledger(bank, ledger_contents(bank, book.cards, book.env))
+    if isinstance(plan, tuple):
+        return plan
+    info = build_info(bank, plan.fresh)
+    ctx = RenderContext(bank, checked.prepared, book.cards, book.env, book.messages, plan.fresh, info, Options(), Store(out / CACHE_DIR))
+    return releasediff.release_diff(bank, plan.current, plan.fresh, plan.changes.reused, a4_pages(ctx))
+
+
 def _commit_ledger(plan: LedgerPlan) -> None:
-    if plan.changes.stale:
+    if plan.stale:
         write_atomic(plan.path, ledger_mod.dumps(plan.fresh).encode("utf-8"))
 
 
@@ -285,7 +335,9 @@ def context(
     """What renderers receive for `bank`, without a ledger on disk: every note is new as of
     `stamp` (default SOURCE_DATE_EPOCH, or now). For tests and tools that call renderers' pure builders."""
     book = Book(bank, prepared, templates)
-    ledger = ledger_mod.refresh(ledger_mod.Ledger(), ledger_contents(bank, book.cards, book.env), stamp or ledger_mod.now())
+    ledger = ledger_mod.refresh(
+        ledger_mod.Ledger(), ledger_contents(bank, book.cards, book.env), stamp or ledger_mod.now(), bank.book.version
+    )
     return RenderContext(bank, prepared, book.cards, book.env, book.messages, ledger, build_info(bank, ledger), options or Options(), store)
 
 

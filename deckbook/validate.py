@@ -38,6 +38,7 @@ def validate_bank(bank: Bank, index: SourceIndex, prepared: Prepared, languages:
     problems += _markdown(bank, index, prepared)
     problems += _clozes(bank, index)
     problems += _study_order(bank)
+    problems += _retirements(bank)
     problems += _language(bank, languages)
     problems += _fonts(bank)
     problems += _glyphs(bank, index, prepared)
@@ -159,6 +160,15 @@ def _markdown(bank: Bank, index: SourceIndex, prepared: Prepared) -> Iterator[Pr
             yield from _image(media / name, name, f.label, key, index.text_loc(f.owner, key) or f.loc, bank)
         if f.role is Role.ANSWER:
             yield from _card_size(f.owner, found, index.text_loc(f.owner, key) or f.loc)
+
+
+def _retirements(bank: Bank) -> Iterator[Problem]:
+    """book.yaml `retired:` names removed ids and the questions that now stand in for them."""
+    for old, new in bank.book.replaced:
+        if old in bank.question_by_id or old in bank.term_by_id:
+            yield error(bank.book.loc, f"retired: '{old}' is still in the bank; remove it from its chapter or from 'retired'")
+        if new not in bank.question_by_id:
+            yield error(bank.book.loc, f"retired: '{old}' is replaced by '{new}', which is not a question of the bank")
 
 
 def _language(bank: Bank, languages: Iterable[str]) -> Iterator[Problem]:

@@ -13,7 +13,7 @@ import itertools
 import json
 import sqlite3
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import genanki
@@ -97,7 +97,7 @@ def deck_job(ctx: RenderContext, filename: str, notes: list[NoteSpec]) -> DeckJo
     css = card_css(env)
     models = tuple(_model(ctx, nt, css) for nt in note_types(bank))
     # a deck's date is its newest note's: decks whose notes did not change stay byte-identical
-    epoch = max([ctx.ledger.mod(n.key) for n in notes] + [m.mod for m in models])
+    epoch = max([_mod(ctx, n.key) for n in notes] + [m.mod for m in models])
     segments = tag_segments(bank)
     ns = bank.book.namespace
     example = f"tag:{ns}::level::{bank.book.levels[-1].id}" if bank.book.levels else f"tag:{ns}::chapter::{bank.chapters[0].id}"
@@ -122,11 +122,17 @@ def deck_job(ctx: RenderContext, filename: str, notes: list[NoteSpec]) -> DeckJo
     return DeckJob(
         filename=filename,
         decks=tuple(decks),
-        notes=tuple((n, ctx.ledger.mod(n.key)) for n in notes),
+        notes=tuple((n, _mod(ctx, n.key)) for n in notes),
         models=models,
         media=tuple((m, paths[m].read_bytes()) for m in used),
         epoch=epoch,
     )
+
+
+def _mod(ctx: RenderContext, key: str) -> int:
+    """A note's time: when its content last changed, or when it was removed (a tombstone)."""
+    entry = ctx.ledger.entries.get(key)
+    return entry.mod if entry is not None else ctx.ledger.retired[key].mod
 
 
 def _model(ctx: RenderContext, nt: NoteTypeDef, css: str) -> ModelJob:
@@ -208,6 +214,48 @@ def _write(decks: list[genanki.Deck], media: tuple[tuple[str, bytes], ...], epoc
     return buf.getvalue()
 
 
+def released(ctx: RenderContext, notes: list[NoteSpec]) -> list[NoteSpec]:
+    """The notes as this release publishes them: each tagged with the releases that corrected it
+    (<namespace>::changed::<version>), so a learner can gather what to re-study."""
+    ns = ctx.bank.book.namespace
+    out = []
+    for n in notes:
+        versions = ctx.ledger.entries[n.key].changed if n.key in ctx.ledger.entries else ()
+        out.append(replace(n, tags=(*n.tags, *(f"{ns}::changed::{v}" for v in versions))) if versions else n)
+    return out
+
+
+def tombstones(ctx: RenderContext) -> list[NoteSpec]:
+    """A note for every question removed since it was published: same GUID and note type, its
+    question kept, its answer saying when it was removed and what replaces it; tagged
+    <namespace>::retired so one search suspends or deletes them all. Learners who have it keep its
+    history; it lives in a deck of its own for those who never had it."""
+    bank, env, msgs = ctx.bank, ctx.env, ctx.messages
+    ns = bank.book.namespace
+    types = {nt.key: nt for nt in note_types(bank)}
+    deck = deck_name(bank, None, msgs.gettext("Removed questions"))
+    template = env.get_template("anki/tombstone.html.jinja")
+    html = ctx.html("anki")
+    out: list[NoteSpec] = []
+    for key, gone in sorted(ctx.ledger.retired.items()):
+        nt = types.get(gone.notetype, types["qa"])
+        new = bank.question_by_id.get(gone.replaced_by or "")
+        message = template.render(
+            version=gone.version or bank.book.version,
+            replacement=new,
+            replacement_question=html.questions[new.id].question if new else "",
+            search=Markup("<code>tag:%s::retired</code>") % ns,
+        ).strip()
+        question = str(Markup.escape(gone.question or key))
+        base, _, variant = key.partition("::")
+        guid = genanki.guid_for(ns, base, variant) if variant else genanki.guid_for(ns, base)
+        fields = {"qa": (base, question, message), "cloze": (base, "{{c1::" + message + "}}", question), "term": (base, question, message)}
+        values = list(fields.get(nt.key, fields["qa"])) + [""] * (len(nt.fields) - 3)
+        tags = (f"{ns}::retired", f"{ns}::changed::{gone.version}") if gone.version else (f"{ns}::retired",)
+        out.append(NoteSpec(key, guid, nt, tuple(values), tags, deck, 1_000_000 + len(out), None, ()))
+    return out
+
+
 class AnkiRenderer(Renderer[AnkiJob]):
     """Writes <namespace>.apkg, <namespace>--level-<level>.apkg, or the one focused deck."""
 
@@ -217,7 +265,12 @@ class AnkiRenderer(Renderer[AnkiJob]):
         return [Unit(self.name, "decks", weight=1)]
 
     def job(self, ctx: RenderContext, unit: Unit) -> AnkiJob:
-        return AnkiJob(tuple(deck_job(ctx, name, select(ctx.cards.notes, ctx.bank, flt)) for name, flt in deck_files(ctx)))
+        notes = released(ctx, list(ctx.cards.notes))
+        packages = []
+        for name, flt in deck_files(ctx):
+            chosen = select(tuple(notes), ctx.bank, flt)
+            packages.append(deck_job(ctx, name, chosen + tombstones(ctx) if flt.empty else chosen))
+        return AnkiJob(tuple(packages))
 
     def produce(self, job: AnkiJob, store: Store) -> Produced:
         return Produced({p.filename: build_package(p) for p in job.packages})

@@ -23,10 +23,12 @@ import jinja2
 from markupsafe import Markup
 
 from deckbook.i18n import Messages
+from deckbook.ledger import Item
 from deckbook.markup import MEDIA_PREFIX, pygments_css
 from deckbook.model import Bank, Level, Question
 from deckbook.rendered import BankHtml
 from deckbook.renderers.indexing import entry_names, index_label
+from deckbook.report import card_url
 from deckbook.templating import card_env, source_of
 
 TEMPLATES = Path("anki")
@@ -125,9 +127,13 @@ class NoteSpec:
     due: int  # new-card position: book order
     question_id: str | None  # None for glossary terms
     media: tuple[str, ...]  # media/ file names the fields show
+    substance: str = ""  # the author's own words in it, as written (a change is a correction)
+    label: str = ""  # plain text naming it: the question, or the term
 
-    def ledger_text(self) -> str:
-        return json.dumps([self.notetype.key, self.fields, self.tags], ensure_ascii=False)
+    def ledger_item(self) -> Item:
+        return Item(
+            json.dumps([self.notetype.key, self.fields, self.tags], ensure_ascii=False), self.substance, self.label, self.notetype.key
+        )
 
 
 def stable_id(*parts: str, low: int = 1 << 30, high: int = 1 << 31) -> int:
@@ -177,6 +183,7 @@ def card_templates(bank: Bank, env: jinja2.Environment, messages: Messages, *, f
         "index_field": index_field(bank),
         "index_label": index_label(bank, messages),
         "field": field,
+        "report_url": card_url(bank.book),
     }
     out = {}
     for nt in NOTE_TYPES:
@@ -238,22 +245,47 @@ def build_notes(bank: Bank, html: BankHtml, env: jinja2.Environment, messages: M
                 q.id, fix(h.question), fix(h.answer), fix(h.explanation or ""), *common, kind,
                 str(entry_names(bank, q, messages)), see_also(q.see), reviewed,
             )  # fmt: skip
-            notes.append(_spec(q.id, genanki.guid_for(ns, q.id), qa, fields, tags, deck, len(notes), q.id))
+            words = _words(q.question_md, q.answer_md, q.explanation_md)
+            label = plain(h.question)
+            notes.append(_spec(q.id, genanki.guid_for(ns, q.id), qa, fields, tags, deck, len(notes), q.id, words, label))
             if h.cloze is not None:
                 cfields = (q.id, fix(h.cloze), fix(h.question), fix(h.answer), *common, reviewed)
-                notes.append(_spec(f"{q.id}::cloze", genanki.guid_for(ns, q.id, "cloze"), cloze, cfields, tags, deck, len(notes), q.id))
+                key, guid = f"{q.id}::cloze", genanki.guid_for(ns, q.id, "cloze")
+                notes.append(_spec(key, guid, cloze, cfields, tags, deck, len(notes), q.id, _words(q.cloze_md), label))
     glossary = deck_name(bank, None, messages.gettext("Glossary"))
     for t in bank.terms:
         tfields = (t.id, str(Markup.escape(t.term)), fix(html.terms[t.id]), see_also(t.see))
-        notes.append(_spec(t.id, genanki.guid_for(ns, t.id), term, tfields, (f"{ns}::glossary",), glossary, len(notes), None))
+        words = _words(t.term, t.definition_md)
+        notes.append(
+            _spec(t.id, genanki.guid_for(ns, t.id), term, tfields, (f"{ns}::glossary",), glossary, len(notes), None, words, t.term)
+        )
     return tuple(notes)
 
 
 def _spec(
-    key: str, guid: str, nt: NoteTypeDef, fields: tuple[str, ...], tags: tuple[str, ...], deck: str, due: int, qid: str | None
+    key: str,
+    guid: str,
+    nt: NoteTypeDef,
+    fields: tuple[str, ...],
+    tags: tuple[str, ...],
+    deck: str,
+    due: int,
+    qid: str | None,
+    substance: str,
+    label: str,
 ) -> NoteSpec:
     shown = tuple(dict.fromkeys(m for f in fields for m in _MEDIA_SRC.findall(f)))
-    return NoteSpec(key, guid, nt, tuple(fields), tags, deck, due, qid, shown)
+    return NoteSpec(key, guid, nt, tuple(fields), tags, deck, due, qid, shown, substance, label)
+
+
+def _words(*texts: str | None) -> str:
+    """The author's words behind a note, as written: what a correction changes."""
+    return "\x1f".join(t or "" for t in texts)
+
+
+def plain(html: str) -> str:
+    """Inline HTML as one line of plain text (for the ledger and the changelog)."""
+    return " ".join(Markup(html).striptags().split())
 
 
 def tag_segments(bank: Bank) -> list[str]:
@@ -304,9 +336,9 @@ def card_css(env: jinja2.Environment) -> str:
     return base + pygments_css([".highlight"], "default") + pygments_css(NIGHT, "github-dark")
 
 
-def ledger_contents(bank: Bank, cards: Cards, env: jinja2.Environment) -> dict[str, str]:
-    """Ledger key → the exact content it stands for: every note, and every note type's definition."""
+def ledger_contents(bank: Bank, cards: Cards, env: jinja2.Environment) -> dict[str, Item]:
+    """Ledger key → what it stands for: every note, and every note type's definition."""
     css = card_css(env)
-    contents = {n.key: n.ledger_text() for n in cards.notes}
-    contents.update({f"notetype::{nt.key}": notetype_text(nt, cards.templates, css) for nt in note_types(bank)})
+    contents = {n.key: n.ledger_item() for n in cards.notes}
+    contents.update({f"notetype::{nt.key}": Item(notetype_text(nt, cards.templates, css)) for nt in note_types(bank)})
     return contents

@@ -23,11 +23,13 @@ from deckbook import markup
 from deckbook.files import iso_timestamp, zip_add
 from deckbook.model import Bank, Status
 from deckbook.rendered import BankHtml
+from deckbook.renderers.anki_notes import plain
 from deckbook.renderers.base import Produced, RenderContext, Renderer, Unit, file_stem
 from deckbook.renderers.cover import cover_png
-from deckbook.renderers.handbook import HandbookJob, handbook_job, stored_pages
+from deckbook.renderers.handbook import HandbookJob, book_changes, handbook_job, stored_pages
 from deckbook.renderers.indexing import bank_index, entry_names, index_title, status_label
 from deckbook.renderers.pdf import layout_pages
+from deckbook.report import report_url
 from deckbook.store import Store
 from deckbook.templating import source_of
 
@@ -56,6 +58,7 @@ def anchor_order(bank: Bank) -> list[tuple[str, str]]:
         order.append((f"ch-{c.id}", files[c.id]))
         order += [(f"q-{q.id}", files[c.id]) for q in c.questions]
         order.append((f"selftest-{c.id}", files[c.id]))
+    order.append(("changes", "changes.xhtml"))
     if bank.terms:
         order.append(("glossary", "glossary.xhtml"))
     if bank_index(bank):
@@ -115,6 +118,8 @@ def build_epub_files(ctx: RenderContext, page_map: PageMap | None = None) -> dic
         "level_names": [lv.label for lv in bank.book.levels],
         "see_also": lambda ids: see_also(ctx, html, hrefs, ids),
         "see_sections": lambda ids: see_sections(ctx, hrefs, ids),
+        "changelog": book_changes(ctx),
+        "report_url": lambda q: report_url(bank.book, q, plain(html.questions[q.id].question)),
     }
 
     def render(name: str, **extra: Any) -> bytes:
@@ -136,6 +141,8 @@ def build_epub_files(ctx: RenderContext, page_map: PageMap | None = None) -> dic
     }
     for chapter in bank.chapters:
         out[f"EPUB/{files[chapter.id]}"] = render("chapter.xhtml.jinja", chapter=chapter, intro=html.intros.get(chapter.id))
+    if common["changelog"]:
+        out["EPUB/changes.xhtml"] = render("changes.xhtml.jinja")
     if bank.terms:
         out["EPUB/glossary.xhtml"] = render("glossary.xhtml.jinja")
     if index:

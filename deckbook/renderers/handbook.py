@@ -15,10 +15,13 @@ from dataclasses import dataclass
 from markupsafe import Markup
 
 from deckbook import fonts, markup
+from deckbook.changelog import Release, releases
 from deckbook.files import iso_timestamp
 from deckbook.model import Status
+from deckbook.renderers.anki_notes import plain
 from deckbook.renderers.base import RenderContext, file_stem, fingerprint
 from deckbook.renderers.indexing import IndexItem, bank_index, entry_names, index_title, status_label, typefaces
+from deckbook.report import qr_data_uri, report_url
 from deckbook.slots import fill, slot
 from deckbook.store import Store
 from deckbook.templating import source_of
@@ -117,10 +120,19 @@ def handbook_html(ctx: RenderContext, paper: str) -> str:
         entry_names=lambda q: entry_names(bank, q),
         status_label=lambda status: status_label(status, ctx.messages),
         page=lambda anchor: slot(PAGE, anchor),
-        see_refs=lambda ids: see_refs(ctx, ids),
+        see_refs=lambda ids: see_refs(ctx, tuple(ids)),
+        changelog=book_changes(ctx),
+        report_url=lambda q: report_url(book, q, plain(html.questions[q.id].question)),
+        report_qr=qr_data_uri,
         Markup=Markup,
         index_pages=index_pages,
     )
+
+
+def book_changes(ctx: RenderContext) -> list[Release]:
+    """The changelog the book prints: nothing while the bank has had only its first release."""
+    got = releases(ctx.bank, ctx.ledger)
+    return [] if len(got) <= 1 and all(r.first for r in got) else got
 
 
 def see_refs(ctx: RenderContext, ids: tuple[str, ...]) -> Markup:
