@@ -37,7 +37,7 @@ from deckbook.prepared import CACHE_NAME, MarkdownCache, Prepared, prepare
 from deckbook.problems import Problem, Severity, error, sort_key, warning
 from deckbook.rendered import render_bank
 from deckbook.renderers.anki_notes import ledger_contents, make_cards
-from deckbook.renderers.base import BuildInfo, RenderContext, Unit, fingerprint
+from deckbook.renderers.base import BuildInfo, RenderContext, Runtime, Unit, fingerprint
 from deckbook.renderers.handbook import handbook_job, stored_pages
 from deckbook.store import CACHE_DIR, Store
 from deckbook.templating import make_env
@@ -270,7 +270,7 @@ def _render(ctx: RenderContext, request: Request, manifest: incremental.Manifest
         if manifest.is_current(unit.key, print_, request.out):
             return None
         manifest.pending[unit.key] = print_
-        return scheduler.Task(renderer.produce, job, ctx.store)
+        return scheduler.Task(renderer.produce, job, Runtime(ctx.store, request.jobs))
 
     return scheduler.run(units, start, request.jobs, progress)
 

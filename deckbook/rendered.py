@@ -5,7 +5,8 @@ reading; a *flavour* fills them the way its outputs need (fragments from
 ``templates/fragments.jinja``):
 
 - ``print`` (handbook, flashcards): formulas as SVG images with their TeX as alternative text;
-  readings stacked over their base (WeasyPrint does not lay out <ruby>);
+  readings stacked over their base (WeasyPrint does not lay out <ruby>); tables with column
+  widths planned at build time (`deckbook.tablewidths`), so layout never measures cells;
 - ``ebook`` and ``web``: formulas as MathML; readings as <ruby>; the e-book's XHTML also marks
   language spans with ``xml:lang``;
 - ``anki``: formulas as TeX between Anki's ``\\(…\\)`` delimiters, readings in Anki's own
@@ -30,6 +31,7 @@ from deckbook.fields import BOOK_OWNER, Role, chapter_owner
 from deckbook.model import Bank
 from deckbook.prepared import FieldResult, Prepared
 from deckbook.slots import fill
+from deckbook.tablewidths import fix_tables
 
 Flavour = Literal["print", "ebook", "web", "anki"]
 FLAVOURS: tuple[Flavour, ...] = ("print", "ebook", "web", "anki")
@@ -88,6 +90,7 @@ def filler(flavour: Flavour, env: jinja2.Environment, *, furigana: bool = False)
             html = _LANG_SPAN.sub(r'<span lang="\1" xml:lang="\1">', html)
         elif flavour == "print":  # fontconfig picks Chinese shapes for zh-CN, not for zh-Hans
             html = _LANG_SPAN.sub(lambda m: f'<span lang="{i18n.print_language(m.group(1))}">', html)
+            html = fix_tables(html) if "<table>" in html else html
         return html
 
     return finish

@@ -16,21 +16,20 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass
 from typing import Any
 
-from deckbook.renderers.base import Produced, Unit
-from deckbook.store import Store
+from deckbook.renderers.base import Produced, Runtime, Unit
 
 
 @dataclass(frozen=True)
 class Task:
-    """`produce(job, store)`: picklable, so it can run in a worker process."""
+    """`produce(job, runtime)`: picklable, so it can run in a worker process."""
 
-    produce: Callable[[Any, Store], Produced]
+    produce: Callable[[Any, Runtime], Produced]
     job: object
-    store: Store
+    runtime: Runtime
 
     def __call__(self) -> tuple[Produced, float]:
         start = time.perf_counter()
-        produced = self.produce(self.job, self.store)
+        produced = self.produce(self.job, self.runtime)
         return produced, time.perf_counter() - start
 
 

@@ -33,3 +33,13 @@ class Store:
 
     def put(self, name: str, data: bytes) -> None:
         write_if_changed(self.path(name), data)
+
+    def names(self, prefix: str) -> list[str]:
+        """Entries whose name begins with `prefix`, sorted."""
+        try:
+            return sorted(p.name for p in self.root.iterdir() if p.name.startswith(prefix))
+        except OSError:
+            return []
+
+    def remove(self, name: str) -> None:
+        self.path(name).unlink(missing_ok=True)

@@ -312,3 +312,55 @@ def link_report(path: Path) -> tuple[int, list[str]]:
                 if not uri.startswith(("https://", "mailto:")):
                     problems.append(f"page {number}: link to {uri}")
     return internal, problems
+
+
+def structure_problems(path: Path) -> list[str]:
+    """The tagged-PDF structure of a (merged) handbook is whole: one Document element; every
+    marked-content id on every page reached from the tree exactly once; every page's
+    StructParents entry in the ParentTree lists the elements of that page's ids; every link
+    annotation's StructParent maps to a Link element that points back at it."""
+    problems: list[str] = []
+    with pikepdf.open(str(path)) as pdf:
+        root = pdf.Root.StructTreeRoot
+        kids = root.K if isinstance(root.K, pikepdf.Array) else [root.K]
+        if len(kids) != 1 or kids[0].get("/S") != "/Document":
+            problems.append(f"expected one Document element, found {[k.get('/S') for k in kids]}")
+        page_of = {page.obj.objgen: number for number, page in enumerate(pdf.pages, start=1)}
+        reached: dict[tuple[int, int], int] = {}
+
+        def walk(elem: Any, page: Any) -> None:
+            page = elem.get("/Pg", page) if isinstance(elem, pikepdf.Dictionary) else page
+            children = elem.get("/K") if isinstance(elem, pikepdf.Dictionary) else None
+            for kid in children if isinstance(children, pikepdf.Array) else [children] if children is not None else []:
+                if isinstance(kid, int) and page is not None:
+                    key = (page_of.get(page.objgen, 0), int(kid))
+                    reached[key] = reached.get(key, 0) + 1
+                elif isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == "/MCR":
+                    key = (page_of.get(kid.get("/Pg", page).objgen, 0), int(kid.MCID))
+                    reached[key] = reached.get(key, 0) + 1
+                elif isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") != "/OBJR":
+                    walk(kid, page)
+
+        walk(kids[0], None)
+        marked: set[tuple[int, int]] = set()
+        for number, page in enumerate(pdf.pages, start=1):
+            for instruction in pikepdf.parse_content_stream(page):
+                operands = instruction.operands
+                opens = str(instruction.operator) == "BDC" and len(operands) == 2 and isinstance(operands[1], pikepdf.Dictionary)
+                if opens and "/MCID" in operands[1]:
+                    marked.add((number, int(operands[1].MCID)))
+        problems += [f"page {p}: MCID {m} not in the structure tree" for p, m in sorted(marked - set(reached))]
+        problems += [f"page {p}: MCID {m} reached {n} times" for (p, m), n in sorted(reached.items()) if n != 1]
+        nums = root.ParentTree.get("/Nums", pikepdf.Array())
+        parents = {int(nums[i]): nums[i + 1] for i in range(0, len(nums), 2)}
+        for number, page in enumerate(pdf.pages, start=1):
+            key = page.obj.get("/StructParents")
+            ids = sorted(m for p, m in marked if p == number)
+            if ids and (key is None or int(key) not in parents or len(parents[int(key)]) <= ids[-1]):
+                problems.append(f"page {number}: ParentTree has no entry covering its {len(ids)} marked ids")
+            for annot in page.obj.get("/Annots", []):
+                if annot.get("/Subtype") == "/Link" and int(annot.get("/StructParent", -1)) not in parents:
+                    problems.append(f"page {number}: a link annotation has no structure element")
+        if int(root.get("/ParentTreeNextKey", 0)) <= max(parents, default=-1):
+            problems.append("ParentTreeNextKey is not past every ParentTree key")
+    return problems

@@ -19,7 +19,7 @@ from deckbook.options import Options
 from deckbook.pipeline import check_source, context
 from deckbook.prepared import prepare
 from deckbook.problems import Problem
-from deckbook.renderers.base import Produced, RenderContext
+from deckbook.renderers.base import Produced, RenderContext, Runtime
 from deckbook.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,7 +94,7 @@ def produce(ctx: RenderContext, target: str) -> Produced:
     files: dict[str, bytes] = {}
     problems: list[Problem] = []
     for unit in scheduler.order(renderer.units(ctx)):
-        got = renderer.produce(renderer.job(ctx, unit), ctx.store)
+        got = renderer.produce(renderer.job(ctx, unit), Runtime(ctx.store))
         files.update(got.files)
         problems += got.problems
     return Produced(files, tuple(problems))

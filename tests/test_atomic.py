@@ -8,8 +8,7 @@ from typing import ClassVar
 import pytest
 
 from deckbook import renderers
-from deckbook.renderers.base import Produced, RenderContext, Renderer, Unit
-from deckbook.store import Store
+from deckbook.renderers.base import Produced, RenderContext, Renderer, Runtime, Unit
 from tests.conftest import Cli
 
 
@@ -22,7 +21,7 @@ class BrokenRenderer(Renderer[str]):
     def job(self, ctx: RenderContext, unit: Unit) -> str:
         return "always"
 
-    def produce(self, job: str, store: Store) -> Produced:
+    def produce(self, job: str, runtime: Runtime) -> Produced:
         raise self.error("disk full")
 
 

@@ -189,3 +189,14 @@ def test_font_subsets_do_not_depend_on_the_system_subsetter(tmp_path: Path) -> N
         subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=ROOT)
         outputs.append((out / "minimal-test-a4.pdf").read_bytes())
     assert outputs[0] == outputs[1] == outputs[2]
+
+
+def test_merged_parts_keep_one_whole_structure_tree(handbook: Path) -> None:
+    """The handbook is laid out in parts (front matter, chapters, back matter) and merged: one
+    Document element, every marked-content id reached exactly once, ParentTree and links intact."""
+    assert bc.structure_problems(handbook) == []
+    if shutil.which("pdfinfo"):
+        tree = subprocess.run(["pdfinfo", "-struct-text", str(handbook)], capture_output=True, text=True, check=True).stdout
+        assert tree.startswith("Document\n") and tree.count("\nDocument") == 0
+        for title in ("Basics & Storage", "Advanced topics", "Glossary", "Index of services"):
+            assert title in tree, title

@@ -23,8 +23,7 @@ from deckbook.files import zip_add
 from deckbook.model import Bank
 from deckbook.options import DeckFilter
 from deckbook.renderers.anki_notes import NoteSpec, NoteTypeDef, card_css, deck_name, media_name, note_types, stable_id, tag_segments
-from deckbook.renderers.base import Produced, RenderContext, Renderer, Unit, file_stem
-from deckbook.store import Store
+from deckbook.renderers.base import Produced, RenderContext, Renderer, Runtime, Unit, file_stem
 
 
 @dataclass(frozen=True)
@@ -272,5 +271,5 @@ class AnkiRenderer(Renderer[AnkiJob]):
             packages.append(deck_job(ctx, name, chosen + tombstones(ctx) if flt.empty else chosen))
         return AnkiJob(tuple(packages))
 
-    def produce(self, job: AnkiJob, store: Store) -> Produced:
+    def produce(self, job: AnkiJob, runtime: Runtime) -> Produced:
         return Produced({p.filename: build_package(p) for p in job.packages})

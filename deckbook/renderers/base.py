@@ -98,6 +98,15 @@ class Unit:
 
 
 @dataclass(frozen=True)
+class Runtime:
+    """What `produce` may use beside its job: the store of derived data, and how many worker
+    processes it may start (a renderer that can split its own work, like the handbook's parts)."""
+
+    store: Store
+    workers: int = 1
+
+
+@dataclass(frozen=True)
 class Produced:
     """A unit's result: files (name relative to the output folder → bytes) and problems found late."""
 
@@ -111,8 +120,8 @@ JobT = TypeVar("JobT")
 class Renderer(ABC, Generic[JobT]):
     """One output format. Subclasses set `name` and implement `job` and `produce`.
 
-    Contract: `job` is cheap and pure; `produce` reads only its job (and the shared `store` of
-    derived data such as page maps) and never writes files itself — the pipeline stages and
+    Contract: `job` is cheap and pure; `produce` reads only its job (and the runtime's shared
+    store of derived data such as page maps) and never writes files itself — the pipeline stages and
     commits what it returns. Units of one renderer may run in parallel processes.
     """
 
@@ -127,8 +136,8 @@ class Renderer(ABC, Generic[JobT]):
         """Everything `produce` will read, as one plain value; its fingerprint identifies the output."""
 
     @abstractmethod
-    def produce(self, job: JobT, store: Store) -> Produced:
-        """The output files of one unit, made from `job` alone."""
+    def produce(self, job: JobT, runtime: Runtime) -> Produced:
+        """The output files of one unit, made from `job` alone (and the runtime's derived data)."""
 
 
 def fingerprint(value: object) -> str:

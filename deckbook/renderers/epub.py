@@ -24,13 +24,12 @@ from deckbook.files import iso_timestamp, zip_add
 from deckbook.model import Bank, Status
 from deckbook.rendered import BankHtml
 from deckbook.renderers.anki_notes import plain
-from deckbook.renderers.base import Produced, RenderContext, Renderer, Unit, file_stem
+from deckbook.renderers.base import Produced, RenderContext, Renderer, Runtime, Unit, file_stem
 from deckbook.renderers.cover import cover_png
 from deckbook.renderers.handbook import HandbookJob, book_changes, handbook_job, stored_pages
 from deckbook.renderers.indexing import bank_index, entry_names, index_title, status_label
 from deckbook.renderers.pdf import layout_pages
 from deckbook.report import report_url
-from deckbook.store import Store
 from deckbook.templating import source_of
 
 MIMETYPE = b"application/epub+zip"
@@ -234,8 +233,8 @@ class EpubRenderer(Renderer["EpubJob | HandbookJob"]):
         files = build_epub_files(ctx, page_map(ctx.bank, anchors))
         return EpubJob(f"{file_stem(ctx.bank)}.epub", tuple(sorted(files.items())), ctx.info.epoch)
 
-    def produce(self, job: EpubJob | HandbookJob, store: Store) -> Produced:
+    def produce(self, job: EpubJob | HandbookJob, runtime: Runtime) -> Produced:
         if isinstance(job, HandbookJob):
-            layout_pages(job, store)
+            layout_pages(job, runtime)
             return Produced({})
         return Produced({job.filename: zip_epub(dict(job.files), job.epoch)})

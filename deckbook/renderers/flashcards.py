@@ -19,11 +19,10 @@ from deckbook.fields import Role
 from deckbook.files import iso_timestamp
 from deckbook.model import Level, Location
 from deckbook.problems import warning
-from deckbook.renderers.base import Produced, RenderContext, Renderer, Unit, file_stem, info_for
+from deckbook.renderers.base import Produced, RenderContext, Renderer, Runtime, Unit, file_stem, info_for
 from deckbook.renderers.handbook import BANK_BASE, fonts_css
 from deckbook.renderers.weasy import JobFetcher, Styles, styles
 from deckbook.slots import fill, slot
-from deckbook.store import Store
 from deckbook.templating import TEMPLATES_DIR, source_of
 
 CARD_W, CARD_H = 90.0, 63.0  # mm: close to a poker card, two across on either paper
@@ -221,7 +220,7 @@ class FlashcardsRenderer(Renderer[FlashcardJob]):
     def job(self, ctx: RenderContext, unit: Unit) -> FlashcardJob:
         return flashcard_job(ctx, unit.name)
 
-    def produce(self, job: FlashcardJob, store: Store) -> Produced:
+    def produce(self, job: FlashcardJob, runtime: Runtime) -> Produced:
         data, _, too_big = build_flashcards(job)
         places = dict(job.places)
         problems = tuple(

@@ -143,7 +143,12 @@ def see_refs(ctx: RenderContext, ids: tuple[str, ...]) -> Markup:
 
 
 def fill_pages(job: HandbookJob, known: Mapping[str, int]) -> tuple[str, set[str]]:
-    """The HTML with page numbers from `known` (placeholders elsewhere) and the anchors it asked for."""
+    """The job's HTML with page numbers from `known` (placeholders elsewhere) and the anchors it asked for."""
+    return fill_html(job, job.html, known)
+
+
+def fill_html(job: HandbookJob, html: str, known: Mapping[str, int]) -> tuple[str, set[str]]:
+    """`html` (the job's, or a part of it) with its page numbers filled in; see `fill_pages`."""
     asked: set[str] = set()
 
     def page(anchor: str) -> str:
@@ -165,7 +170,7 @@ def fill_pages(job: HandbookJob, known: Mapping[str, int]) -> tuple[str, set[str
             return job.separator.join(link(a, PLACEHOLDER) for a in anchors)
         return job.separator.join(link(target, label) for label, target in _ranges(exact))
 
-    return fill(job.html, {PAGE: page, PAGES: pages}), asked
+    return fill(html, {PAGE: page, PAGES: pages}), asked
 
 
 def _ranges(spans: list[tuple[int, int, str]]) -> list[tuple[str, str]]:

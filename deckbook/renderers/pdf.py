@@ -1,7 +1,8 @@
 """PDF handbook renderer (WeasyPrint): one unit per paper size, A4 and US Letter.
 
-The layout itself (exact page numbers by repeated layout) is `deckbook.renderers.layout`; this
-module decides the units, reuses the last page map as a first guess and writes PDF/UA-1.
+The layout itself — exact page numbers, parts laid out in parallel and cached, merged into one
+tagged PDF — is `deckbook.renderers.layout`; this module decides the units and keeps each paper's
+anchor map in the store, as the next build's first guess and the e-book's page list.
 """
 
 from __future__ import annotations
@@ -10,21 +11,21 @@ import logging
 import time
 from typing import ClassVar
 
-from deckbook.renderers.base import Produced, RenderContext, Renderer, Unit
+from deckbook.renderers.base import Produced, RenderContext, Renderer, Runtime, Unit
 from deckbook.renderers.handbook import HandbookJob, handbook_job, store_pages, stored_pages
-from deckbook.store import Store
 
 log = logging.getLogger(__name__)
 
 
-def layout_pages(job: HandbookJob, store: Store) -> dict[str, int]:
-    """Where every anchor of `job` lands: from the store if this exact layout was done, else laid out."""
-    got = stored_pages(store, job, exact=True)
+def layout_pages(job: HandbookJob, runtime: Runtime) -> dict[str, int]:
+    """Where every anchor of `job` lands: from the store if this exact layout was done, else
+    measured (laid out without writing a PDF)."""
+    got = stored_pages(runtime.store, job, exact=True)
     if got is None:
         from deckbook.renderers.layout import lay_out  # WeasyPrint loads only when a layout is needed
 
-        got = lay_out(job, stored_pages(store, job, exact=False)).anchors
-        store_pages(store, job, got)
+        got = lay_out(job, runtime.store, stored_pages(runtime.store, job, exact=False), runtime.workers, pdf=False).anchors
+        store_pages(runtime.store, job, got)
     return got
 
 
@@ -39,13 +40,12 @@ class PdfRenderer(Renderer[HandbookJob]):
     def job(self, ctx: RenderContext, unit: Unit) -> HandbookJob:
         return handbook_job(ctx, unit.name)
 
-    def produce(self, job: HandbookJob, store: Store) -> Produced:
+    def produce(self, job: HandbookJob, runtime: Runtime) -> Produced:
         from deckbook.renderers.layout import lay_out
 
         start = time.perf_counter()
-        handbook = lay_out(job, stored_pages(store, job, exact=False))
-        store_pages(store, job, handbook.anchors)
-        data = handbook.document.write_pdf(pdf_variant="pdf/ua-1")
+        book = lay_out(job, runtime.store, stored_pages(runtime.store, job, exact=False), runtime.workers)
+        store_pages(runtime.store, job, book.anchors)
         seconds = time.perf_counter() - start
-        log.info("%s: %d pages, %d layouts, %.1f s", job.filename, len(handbook.document.pages), handbook.layouts, seconds)
-        return Produced({job.filename: data})
+        log.info("%s: %d pages, %d passes, %d part layouts, %.1f s", job.filename, book.pages, book.passes, book.layouts, seconds)
+        return Produced({job.filename: book.pdf})

@@ -1,0 +1,68 @@
+"""The handbook cut into parts that lay out independently: front matter, each chapter, back matter.
+
+Every part begins on a right-hand page (chapters do; the front matter is page 1; the back matter
+is made to), so a part's layout does not depend on where it falls in the book except through the
+page numbers it prints — which are literal numbers (`handbook.fill_pages`) — and the running page
+counter, which `counter-reset` starts at the part's first page. Parts can therefore be laid out
+in parallel processes, cached one by one, and merged into one PDF (`deckbook.renderers.pdfmerge`).
+
+The template marks where each part begins with ``<!--deckbook:part NAME-->``. A link to an id
+outside its part is rewritten to ``deckbook-link:ID``, which the merge turns back into a link to
+the named destination in the whole book.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+MARK = re.compile(r"<!--deckbook:part ([^\s>]+)-->")
+LINK_SCHEME = "deckbook-link:"
+_ID = re.compile(r'\sid="([^"]+)"')
+_HREF = re.compile(r'href="#([^"]+)"')
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part's HTML (a whole document) before its page numbers are filled in."""
+
+    name: str
+    html: str
+
+
+def split(document: str) -> list[Part]:
+    """The parts of a handbook document, in book order (the whole document if it has no marks)."""
+    marks = list(MARK.finditer(document))
+    if not marks:
+        return [Part("book", document)]
+    body_end = document.rindex("</body>")
+    head = document[: marks[0].start()]
+    tail = document[body_end:]
+    parts = []
+    for i, mark in enumerate(marks):
+        end = marks[i + 1].start() if i + 1 < len(marks) else body_end
+        parts.append(Part(mark.group(1), head + document[mark.end() : end] + tail))
+    return [Part(p.name, _local_links(p.html)) for p in parts]
+
+
+def _local_links(html: str) -> str:
+    """Links to ids this part does not hold point outside it (resolved when the parts are merged)."""
+    ids = set(_ID.findall(html))
+    return _HREF.sub(lambda m: m.group(0) if m.group(1) in ids else f'href="{LINK_SCHEME}{m.group(1)}"', html)
+
+
+def starting_at(html: str, page: int) -> str:
+    """`html` whose first page carries the number `page` (running headers and footers count on from it)."""
+    rule = f"<style>@page :first {{ counter-reset: page {page}; }}</style>"
+    return html.replace("</head>", rule + "</head>", 1)
+
+
+def first_pages(counts: list[int]) -> list[int]:
+    """Where each part begins in the book, given how many pages each has: page 1, then the next
+    odd (right-hand) page after the previous part — a blank page is inserted where needed."""
+    starts, page = [], 1
+    for count in counts:
+        starts.append(page)
+        page += count
+        page += 1 - page % 2  # an even number is a left-hand page: the next part begins one later
+    return starts

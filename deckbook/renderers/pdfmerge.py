@@ -1,0 +1,234 @@
+"""One tagged PDF from the PDFs of a handbook's parts (pikepdf).
+
+Each part is a complete PDF/UA document from WeasyPrint: pages whose marked content is numbered
+per page, a structure tree under one Document element, a ParentTree mapping each page's
+`StructParents` (and each link annotation's `StructParent`) to structure elements, named
+destinations for every id, an outline. The merge keeps all of it whole:
+
+- pages are appended in order, with an empty page wherever a part must begin on a right-hand page;
+- `StructParents`/`StructParent` numbers are renumbered past those of the parts before, one
+  ParentTree holds them all, and every part's Document children go under the first part's
+  Document element (one document, reading order kept); RoleMaps are united;
+- named destinations are united; links a part could not resolve (``deckbook-link:ID``) become
+  links to the destination ``ID`` in the whole book;
+- outlines are concatenated; the catalogue (language, metadata, PDF/UA identification, viewer
+  preferences) is the first part's.
+
+Objects are copied with qpdf's foreign-object copier, which copies each object once per source,
+so structure elements keep pointing at the copied pages and annotations.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import pikepdf
+
+from deckbook.renderers.parts import LINK_SCHEME
+
+
+def merge(parts: Sequence[bytes], first_pages: Sequence[int]) -> bytes:
+    """The parts as one PDF; part i begins on page `first_pages[i]` (1-based)."""
+    sources = [pikepdf.open(io.BytesIO(data)) for data in parts]
+    out = sources[0]
+    next_key = _next_key(out)
+    doc_elem = _document_element(out)
+    for source, first in zip(sources[1:], first_pages[1:], strict=True):
+        while len(out.pages) < first - 1:
+            out.add_blank_page(page_size=_size(out.pages[-1]))
+        _renumber(source, next_key)
+        count = _next_key(source)
+        with warnings.catch_warnings():  # pikepdf warns that named destinations are not copied: _graft_destinations does
+            warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
+            out.pages.extend(source.pages)
+        _graft_structure(out, source, doc_elem)
+        _graft_destinations(out, source)
+        _graft_outline(out, source)
+        next_key = count
+    out.Root.StructTreeRoot.ParentTreeNextKey = next_key
+    _resolve_links(out)
+    _artifact_orphans(out)
+    buf = io.BytesIO()
+    out.save(buf, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate, compress_streams=True)
+    for source in sources:
+        source.close()
+    return buf.getvalue()
+
+
+def _size(page: pikepdf.Page) -> tuple[float, float]:
+    box = [float(v) for v in page.mediabox]
+    return box[2] - box[0], box[3] - box[1]
+
+
+def _document_element(pdf: pikepdf.Pdf) -> pikepdf.Dictionary:
+    kids = pdf.Root.StructTreeRoot.K
+    found = kids[0] if isinstance(kids, pikepdf.Array) else kids
+    assert isinstance(found, pikepdf.Dictionary)
+    return found
+
+
+def _nums(pdf: pikepdf.Pdf) -> pikepdf.Array:
+    """The ParentTree's flat /Nums array (WeasyPrint writes the tree without /Kids)."""
+    tree = pdf.Root.StructTreeRoot.ParentTree
+    if "/Nums" not in tree:
+        tree.Nums = pikepdf.Array()
+    nums = tree.Nums
+    assert isinstance(nums, pikepdf.Array)
+    return nums
+
+
+def _next_key(pdf: pikepdf.Pdf) -> int:
+    root = pdf.Root.StructTreeRoot
+    if "/ParentTreeNextKey" in root:
+        return int(root.ParentTreeNextKey)
+    nums = _nums(pdf)
+    return max((int(nums[i]) for i in range(0, len(nums), 2)), default=-1) + 1
+
+
+def _renumber(pdf: pikepdf.Pdf, offset: int) -> None:
+    """Shift every StructParents/StructParent key of `pdf` by `offset` (before it is copied)."""
+    for page in pdf.pages:
+        if "/StructParents" in page.obj:
+            page.obj.StructParents = int(page.obj.StructParents) + offset
+        for annot in page.obj.get("/Annots", []):
+            if "/StructParent" in annot:
+                annot.StructParent = int(annot.StructParent) + offset
+    nums = _nums(pdf)
+    for i in range(0, len(nums), 2):
+        nums[i] = int(nums[i]) + offset
+    root = pdf.Root.StructTreeRoot
+    root.ParentTreeNextKey = _next_key_after(nums, offset)
+
+
+def _next_key_after(nums: pikepdf.Array, offset: int) -> int:
+    return max((int(nums[i]) for i in range(0, len(nums), 2)), default=offset - 1) + 1
+
+
+def _graft_structure(out: pikepdf.Pdf, source: pikepdf.Pdf, doc_elem: pikepdf.Dictionary) -> None:
+    root = source.Root.StructTreeRoot
+    theirs = _document_element(source)
+    kids = _copy(out, theirs.K) if "/K" in theirs else pikepdf.Array()
+    for kid in kids if isinstance(kids, pikepdf.Array) else [kids]:
+        if isinstance(kid, pikepdf.Dictionary):
+            kid.P = doc_elem
+        doc_elem.K.append(kid)
+    nums = _copy(out, _nums(source))
+    mine = _nums(out)
+    for item in nums:
+        mine.append(item)
+    if "/RoleMap" in root:
+        roles = out.Root.StructTreeRoot.get("/RoleMap") or pikepdf.Dictionary()
+        for name, value in _copy(out, root.RoleMap).items():
+            roles[name] = value
+        out.Root.StructTreeRoot.RoleMap = roles
+
+
+def _copy(out: pikepdf.Pdf, obj: Any) -> Any:
+    """`obj` from another PDF in `out`: indirect objects through qpdf's copier (each copied once,
+    so references to already-copied pages and annotations are kept), direct ones rebuilt around them."""
+    if isinstance(obj, pikepdf.Object) and obj.is_indirect:
+        return out.copy_foreign(obj)
+    if isinstance(obj, pikepdf.Array):
+        return pikepdf.Array([_copy(out, item) for item in obj])
+    if isinstance(obj, pikepdf.Dictionary):
+        return pikepdf.Dictionary({key: _copy(out, value) for key, value in obj.items()})
+    return obj
+
+
+def _graft_destinations(out: pikepdf.Pdf, source: pikepdf.Pdf) -> None:
+    if "/Names" not in source.Root or "/Dests" not in source.Root.Names:
+        return
+    mine = (
+        pikepdf.NameTree.new(out) if "/Names" not in out.Root or "/Dests" not in out.Root.Names else pikepdf.NameTree(out.Root.Names.Dests)
+    )
+    if "/Names" not in out.Root:
+        out.Root.Names = pikepdf.Dictionary()
+    out.Root.Names.Dests = mine.obj
+    for name, dest in pikepdf.NameTree(source.Root.Names.Dests).items():
+        mine[name] = _copy(out, dest)
+
+
+def _graft_outline(out: pikepdf.Pdf, source: pikepdf.Pdf) -> None:
+    if "/Outlines" not in source.Root or "/First" not in source.Root.Outlines:
+        return
+    theirs = _copy(out, source.Root.Outlines)
+    if "/Outlines" not in out.Root or "/First" not in out.Root.Outlines:
+        out.Root.Outlines = theirs
+        return
+    mine = out.Root.Outlines
+    first, last = theirs.First, theirs.Last
+    mine.Last.Next = first
+    first.Prev = mine.Last
+    mine.Last = last
+    item = first
+    while True:
+        item.Parent = mine
+        if "/Next" not in item:
+            break
+        item = item.Next
+    mine.Count = int(mine.get("/Count", 0)) + int(theirs.get("/Count", 0))
+
+
+def _reachable(pdf: pikepdf.Pdf) -> set[tuple[tuple[int, int], int]]:
+    """(page object, MCID) of every marked-content sequence the structure tree reaches."""
+    found: set[tuple[tuple[int, int], int]] = set()
+    stack: list[tuple[Any, Any]] = [(_document_element(pdf), None)]
+    while stack:
+        elem, page = stack.pop()
+        page = elem.get("/Pg", page)
+        kids = elem.get("/K")
+        for kid in kids if isinstance(kids, pikepdf.Array) else [kids] if kids is not None else []:
+            if isinstance(kid, int) and page is not None:
+                found.add((page.objgen, int(kid)))
+            elif isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == "/MCR":
+                found.add((kid.get("/Pg", page).objgen, int(kid.MCID)))
+            elif isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") != "/OBJR":
+                stack.append((kid, page))
+    return found
+
+
+def _artifact_orphans(pdf: pikepdf.Pdf) -> None:
+    """Marked content no structure element reaches becomes an artifact (PDF/UA: running headers
+    and page numbers are pagination artifacts). WeasyPrint tags the page-margin boxes as
+    structure elements it never links into the tree."""
+    reached = _reachable(pdf)
+    nums = _nums(pdf)
+    parents = {int(nums[i]): i + 1 for i in range(0, len(nums), 2)}
+    for page in pdf.pages:
+        ops = pikepdf.parse_content_stream(page)
+        orphans = {m for i in ops if (m := _mcid(i.operands, i.operator)) is not None}
+        orphans -= {mcid for objgen, mcid in reached if objgen == page.obj.objgen}
+        if not orphans:
+            continue
+        artifact = ([pikepdf.Name.Artifact], pikepdf.Operator("BMC"))
+        rewritten = [artifact if _mcid(i.operands, i.operator) in orphans else i for i in ops]
+        page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(rewritten))
+        key = page.obj.get("/StructParents")
+        if key is not None and int(key) in parents:
+            entries = nums[parents[int(key)]]
+            for mcid in orphans:
+                if mcid < len(entries):
+                    entries[mcid] = pikepdf.Object.parse(b"null")
+
+
+def _mcid(operands: Any, op: Any) -> int | None:
+    """The MCID a `BDC` operator opens, if any."""
+    if str(op) == "BDC" and len(operands) == 2 and isinstance(operands[1], pikepdf.Dictionary) and "/MCID" in operands[1]:
+        return int(operands[1].MCID)
+    return None
+
+
+def _resolve_links(pdf: pikepdf.Pdf) -> None:
+    """`deckbook-link:ID` actions become links to the book's named destination ID."""
+    for page in pdf.pages:
+        for annot in page.obj.get("/Annots", []):
+            action = annot.get("/A")
+            if action is None or action.get("/S") != "/URI":
+                continue
+            uri = str(action.URI)
+            if uri.startswith(LINK_SCHEME):
+                del annot["/A"]
+                annot.Dest = pikepdf.String(uri[len(LINK_SCHEME) :])
