@@ -63,6 +63,7 @@ class _Card:
     notetype: str
     body: list[str] = field(default_factory=list)  # the lines after the note type
     deleted: bool = False
+    inline: bool = False  # STARTI … ENDI: fields start at "Name:" words, not lines
 
 
 def read_markdown(path: Path, shown: str, known: Harvest | None) -> Harvest:
@@ -78,6 +79,9 @@ def read_markdown(path: Path, shown: str, known: Harvest | None) -> Harvest:
         nid, tags, body = _trailer(card, shown)
         if card.deleted:
             continue
+        if card.inline:  # "STARTI [Basic] front Back: back ENDI": a field starts at its "Name:" word
+            starts = re.compile(r"(?:^|\s)(" + "|".join(re.escape(n) for n in names) + r"):(?=\s|$)")
+            body = [piece for line in body for piece in starts.sub(lambda m: f"\n{m.group(1)}:", line).split("\n")]
         fields, losses = _fields(body, names, md)
         label = f"{path.name}:{card.line}"
         match = known.by_nid(nid) if known is not None and nid is not None else None
@@ -181,7 +185,7 @@ def _inline(match: re.Match[str], number: int) -> _Card:
     tags = re.search(r"\s*Tags:\s*(.*)$", body[0])
     if tags:
         body = [body[0][: tags.start()], f"Tags: {tags.group(1)}"]
-    return _Card(number, match.group(1).strip(), [*body, *tail])
+    return _Card(number, match.group(1).strip(), [*body, *tail], inline=True)
 
 
 def _field_names(card: _Card, known: Harvest | None, shown: str) -> tuple[str, ...]:

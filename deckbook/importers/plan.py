@@ -104,7 +104,7 @@ class _State:
         return got.markdown
 
     def new_id(self, text: str, fallback: str) -> str:
-        words = slug(text).split("-")[:6] if text.strip() else []
+        words = slug(unicodedata.normalize("NFKC", text)).split("-")[:6] if text.strip() else []
         base = "-".join(words)[:50].strip("-") or fallback
         return _unique_id(base, self.ids)
 
@@ -191,7 +191,7 @@ def _question(state: _State, note: SourceNote) -> dict[str, Any]:
     fitted, own = _fill_roles(state, note, roles, keep)
     cloze_html = next((h for h, r in zip(note.fields, roles, strict=True) if r == "cloze"), None)
     q: dict[str, Any] = {"id": ""}
-    q["question"] = fitted.get("question") or _derived_question(note, cloze_html, nt)
+    q["question"] = fitted.get("question") or _blanks(fitted.get("cloze")) or _derived_question(note, cloze_html, nt)
     q["answer"] = fitted.get("answer") or _derived_answer(fitted.get("cloze") or _cloze_markdown(own, note, roles), own)
     explanation = fitted.get("explanation", "")
     if not keep:  # a new deckbook question: what no role holds joins the explanation, labelled
@@ -305,6 +305,14 @@ def _misfit(role: str, name: str) -> str:
         "cloze": "is not a cloze deckbook can check (nested, or numbers with gaps)",
     }[role]
     return f"field '{name}' {why}: the card keeps it as written (anki.fields); the book shows a {role} made from it"
+
+
+def _blanks(cloze_md: str | None) -> str | None:
+    """A one-line cloze as the book's question: each deletion shown as Anki shows it, [hint] or […]."""
+    if not cloze_md or "\n" in cloze_md:
+        return None
+    question = _CLOZE_PARTS.sub(lambda m: f"[{m.group(2)}]" if m.group(2) else "[…]", cloze_md)
+    return question if _fits("question", question) else None
 
 
 def _derived_question(note: SourceNote, cloze_html: str | None, nt: SourceNoteType | None) -> str:

@@ -78,6 +78,8 @@ def read_text(path: Path, shown: str, known: Harvest | None) -> Harvest:
     header, first = _header(lines, shown)
     separator = header.separator or _sniff(path, lines[first:] if first < len(lines) else [])
     rows = _rows(lines, first, separator, shown)
+    if first == 0 and rows and _labels(header, rows[0][1]):
+        rows = rows[1:]  # a spreadsheet's row of column names
     if not rows:
         raise refuse(shown, "holds no notes (only header lines or nothing)")
     width = len(rows[0][1])
@@ -138,6 +140,22 @@ def _header_value(header: Header, key: str, value: str, shown: str, line: int) -
         if not trimmed.isdigit() or int(trimmed) < 1:
             raise refuse(shown, f"#{key}: expects a column number from 1; got '{trimmed}'", line)
         setattr(header, key.replace(" ", "_"), int(trimmed))
+
+
+LABELS = {"front", "back", "question", "answer", "text", "extra", "back extra", "explanation", "add reverse"}
+META = {"tags": "tags_column", "deck": "deck_column", "guid": "guid_column", "notetype": "notetype_column", "note type": "notetype_column"}
+
+
+def _labels(header: Header, row: list[str]) -> bool:
+    """A first row that names the columns (Front, Back, Tags…): it becomes the header, not a note."""
+    names = [v.strip().lower() for v in row]
+    if not names or not all(n in LABELS or n in META for n in names) or not any(n in LABELS for n in names):
+        return False
+    for i, name in enumerate(names, start=1):
+        if name in META:
+            setattr(header, META[name], i)
+    header.labels = [v.strip() for v in row]
+    return True
 
 
 def _sniff(path: Path, lines: list[str]) -> str:
