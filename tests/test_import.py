@@ -26,9 +26,13 @@ import yaml
 from anki.collection import Collection, DeckIdLimit, ExportAnkiPackageOptions
 from anki.decks import DeckId
 from anki.scheduler.v3 import CardAnswer, Scheduler
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from deckbook import analysis, markup, mdext
 from deckbook.importers import htmlmd
 from deckbook.importers.markdown import _renderer
+from deckbook.slots import fill
 from tests.anki_engine import ImportLog, import_apkg, open_collection
 from tests.conftest import ROOT, Cli
 
@@ -514,6 +518,108 @@ def test_broken_anki_records_are_reported_with_file_and_line(existing: Collectio
         for ln in lines
     ), lines
     assert any(ln.startswith(f"chapters/asia.yaml:{reverse_line}: error: ") and "has no field 'Add Revers'" in ln for ln in lines), lines
+
+
+# --- HTML → Markdown -------------------------------------------------------------------------------
+
+CONVERSIONS = [
+    ("What is the capital of <b>France</b>?", "What is the capital of **France**?", ()),
+    ("<i>italic</i>, <em>em</em>, <s>gone</s>", "*italic*, *em*, ~~gone~~", ()),
+    ("line one<div>line two</div><div><br></div><div>paragraph</div>", "line one\\\nline two\n\nparagraph", ()),
+    ("a<br>b<br><br>c", "a\\\nb\n\nc", ()),
+    ("<ul><li>one</li><li>two<ul><li>nested</li></ul></li></ul>", "- one\n- two\n  - nested", ()),
+    ("<ol start=3><li>three</li><li>four</li></ol>", "3. three\n4. four", ()),
+    ("<table><tr><th>A</th><th>B</th></tr><tr><td>1 | 2</td><td>x</td></tr></table>", "| A | B |\n| --- | --- |\n| 1 \\| 2 | x |", ()),
+    ("<pre><code class='language-python'>if x:\n    y()</code></pre>", "```python\nif x:\n    y()\n```", ()),
+    ("use <code>a_b*c</code>", "use `a_b*c`", ()),
+    ("<a href='https://example.com/a b'>site</a>", "[site](<https://example.com/a b>)", ()),
+    (
+        "<a href='http://example.com'>site</a>",
+        "site",
+        ("link to http://example.com kept as its text (deckbook links only to https: and mailto:)",),
+    ),
+    ("<img src='pic.png' alt='A map'>", "![A map](media/pic.png)", ()),
+    ("<img src='pic.webp'>", "", ("image pic.webp dropped: not a .svg, .png, .jpg or .gif file in the package",)),
+    ("H<sub>2</sub>O and x<sup>2</sup>, 10<sup>th</sup>", "H₂O and x², 10ᵗʰ", ()),
+    ("x<sup>q</sup>", "x^(q)", ("superscript 'q' written as ^(…)",)),
+    ("\\(\\frac{a}{b}\\) and \\[x^2\\]", "$\\frac{a}{b}$ and $$x^2$$", ()),
+    (
+        "\\(\\notacommand\\)",
+        "\\\\(\\\\notacommand\\\\)",
+        ("math \\(\\notacommand\\) kept as text: it uses \\notacommand, which is not a known TeX math command",),
+    ),
+    ("{{c1::Paris::city}} is in {{c2::<b>France</b>}}", "{{c1::Paris::city}} is in {{c2::**France**}}", ()),
+    ("costs $5 *now* [sound:a.mp3]", "costs \\$5 \\*now\\* [sound:a.mp3]", ()),
+    ("[x](y) and <b>&lt;b&gt;</b>", "&#91;x](y) and **\\<b>**", ()),
+    ("- not a list<br># not a heading<br>1. not a number", "\\- not a list\\\n\\# not a heading\\\n1\\. not a number", ()),
+    (
+        "<span style='color: red; font-weight: bold'>red</span> <u>under</u>",
+        "**red** under",
+        ("styling dropped (color)", "underline dropped"),
+    ),
+    ("<h2>Title</h2>text", "**Title**\n\ntext", ("heading written as bold text",)),
+    ("<blockquote>quoted<br>more</blockquote>", "> quoted\\\n> more", ()),
+    ("<ruby>漢字<rt>かんじ</rt></ruby>", "漢字(かんじ)", ("ruby reading written in parentheses",)),
+]
+
+
+@pytest.mark.parametrize(("html", "markdown", "losses"), CONVERSIONS, ids=[c[0][:30] for c in CONVERSIONS])
+def test_html_becomes_markdown(html: str, markdown: str, losses: tuple[str, ...]) -> None:
+    got = htmlmd.convert(html, lambda name: name if name in ("pic.png", "a.mp3") else None)
+    assert (got.markdown, got.losses) == (markdown, losses)
+
+
+def shown_words(md: str) -> str:
+    """The words deckbook's own renderer shows for `md` (formulas as their TeX)."""
+    html, formulas = markup.render_field(markup.parse(md))
+    text = fill(html, {mdext.MATH: lambda i: f" {formulas[int(i)][0]} ", mdext.FURIGANA: lambda v: v.replace(mdext.READING_SEP, "")})
+    return htmlmd.words(
+        re.sub(r"<[^>]*>", " ", text).replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
+    )
+
+
+_PIECES = [*"abcXYZ 0129 *_[]()$\\<>&#|~{}:!-+.=`\"'", "\\(x+1\\)", "{{c1::word::hint}}", " - ", "1. ", "[sound:x.mp3]"]
+_TEXT = st.lists(st.sampled_from(_PIECES), max_size=30).map("".join)
+_TAGS = ["b", "i", "u", "s", "code", "sub", "sup", "div", "p", "span style='color:red'", "font color=blue", "h3", "blockquote", "pre", "li"]
+
+
+@st.composite
+def html_trees(draw: st.DrawFn, depth: int = 0) -> str:
+    parts = []
+    for _ in range(draw(st.integers(1, 3))):
+        kind = draw(st.sampled_from(["text", "text", "br", "tag", "list", "table", "link"] if depth < 3 else ["text"]))
+        if kind == "text":
+            parts.append(draw(_TEXT).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
+        elif kind == "br":
+            parts.append("<br>")
+        elif kind == "tag":
+            tag = draw(st.sampled_from(_TAGS))
+            parts.append(f"<{tag}>{draw(html_trees(depth + 1))}</{tag.split()[0]}>")
+        elif kind == "list":
+            items = "".join(f"<li>{draw(html_trees(depth + 1))}</li>" for _ in range(draw(st.integers(1, 3))))
+            parts.append(f"<{draw(st.sampled_from(['ul', 'ol']))}>{items}</ul>")
+        elif kind == "table":
+            cells = "".join(f"<td>{draw(html_trees(depth + 1))}</td>" for _ in range(2))
+            parts.append(f"<table><tr><th>A</th><th>B</th></tr><tr>{cells}</tr></table>")
+        else:
+            target = draw(st.sampled_from(["a", "b(c)", "d e"]))
+            parts.append(
+                f"<a href='https://example.com/{target}'>link {draw(html_trees(depth + 1))}</a>"
+            )  # (a link without text shows its URL)
+    return "".join(parts)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(html_trees())
+def test_any_field_becomes_valid_markdown_with_every_word(html: str) -> None:
+    got = htmlmd.convert(html, lambda _name: None)
+    assert not [f.message for f in analysis.analyse(got.markdown).findings if f.is_error]
+    shown, original = shown_words(got.markdown), htmlmd.words(htmlmd.plain_text(html))
+    if any("kept as plain text" in loss for loss in got.losses):  # the fallback: every word, in order (links add their URL)
+        rest = iter(shown)
+        assert all(c in rest for c in original), (shown, original)
+    else:
+        assert shown == original
 
 
 # --- bad input --------------------------------------------------------------------------------------

@@ -184,7 +184,7 @@ def plain_text(html: str) -> str:
 
 def words(text: str) -> str:
     """The word characters of `text`, compatibility-normalised (H₂O → h2o): what must survive."""
-    return "".join(re.findall(r"\w", unicodedata.normalize("NFKC", text).casefold()))
+    return "".join(re.findall(r"[^\W_]", unicodedata.normalize("NFKC", text).casefold()))
 
 
 def convert(html: str, media: Media) -> Converted:
@@ -219,16 +219,17 @@ def _visible(text: str) -> str:
 
 def escape(text: str, *, all_brackets: bool = False) -> str:
     """Literal text as Markdown that deckbook reads back as the same text. A '[' becomes a
-    character reference where it could start a link or span (a backslash would start math)."""
+    character reference where it could start a link or span (a backslash would start math);
+    with `all_brackets`, every '[', '<' and '&' is escaped, whatever follows."""
     out = re.sub(r"([\\*_`~$|])", r"\\\1", text)
+    if all_brackets:  # the plain-text fallback: every '<', '&' and '[' (text that follows may come from another node)
+        return re.sub(r"([<&])", r"\\\1", out).replace("[", "&#91;")
     out = re.sub(r"<(?=[A-Za-z/!?])", r"\\<", out)
     out = re.sub(r"&(?=#?[A-Za-z0-9]+;)", r"\\&", out)
-    if all_brackets:
-        return out.replace("[", "&#91;")
     return re.sub(r"\[(?=[^\]]*\][(\[{:])", "&#91;", out)
 
 
-_LINE_START = re.compile(r"^(#{1,6}(?=\s|$)|[>+-](?=\s|$)|[=-]+\s*$|\d{1,9}(?=[.)](\s|$)))")
+_LINE_START = re.compile(r"^(#{1,6}(?=\s|$)|>|[+-](?=\s|$)|[=-]+\s*$|\d{1,9}(?=[.)](\s|$)))")
 
 
 def escape_line_start(line: str) -> str:
@@ -366,7 +367,7 @@ class _Writer:
         return "\n".join(items)
 
     def table(self, node: _Node) -> str:
-        rows = _descendants(node, "tr")
+        rows = _own_rows(node)
         cells = [[c for c in r.children if c.tag in ("td", "th")] for r in rows]
         width = max((len(r) for r in cells), default=0)
         if width == 0:
@@ -509,10 +510,9 @@ class _Writer:
         if not inner.strip():
             if not href:
                 return inner
-            inner = self.escaped(href)
+            inner = self.escaped(href)  # a link without text shows its address
         if markup.link_allowed(href):
-            target = f"<{href}>" if re.search(r"[\s()<>]", href) else href
-            return f"[{inner}]({target.replace('>', '%3E') if target.startswith('<') else target})"
+            return _wrap("", re.sub(r"(\\\n\s*)+", BREAK, inner), link=href)  # link text is inline: no empty line in it
         if href:
             self.lose(f"link to {href[:80]} kept as its text (deckbook links only to https: and mailto:)")
         return inner
@@ -547,7 +547,7 @@ class _Writer:
         base = "".join(c.text_content() for c in node.children if c.tag not in ("rt", "rp"))
         reading = "".join(c.text_content() for c in node.children if c.tag == "rt")
         self.lose("ruby reading written in parentheses")
-        return self.escaped(base) + (f"({self.escaped(reading)})" if reading else "")
+        return self.escaped(f"{base}({reading})" if reading else base)
 
 
 def _code(writer: _Writer, node: _Node) -> str:
@@ -608,8 +608,8 @@ def _ends_with_break(text: str) -> bool:
     return run % 2 == 1
 
 
-def _wrap(delimiter: str, inner: str) -> str:
-    """Emphasis around `inner`, with its surrounding spaces and line breaks kept outside."""
+def _wrap(delimiter: str, inner: str, *, link: str | None = None) -> str:
+    """Emphasis (or, with `link`, a link) around `inner`, its surrounding spaces and line breaks kept outside."""
     core = inner.strip(" ")
     while core.endswith(BREAK):
         core = core[: -len(BREAK)].rstrip(" ")
@@ -618,6 +618,10 @@ def _wrap(delimiter: str, inner: str) -> str:
     if not core:
         return inner
     start = inner.index(core)
+    if link is not None:
+        safe = link.replace("<", "%3C").replace(">", "%3E")
+        target = f"<{safe}>" if re.search(r"[\s()]", safe) else safe
+        return f"{inner[:start]}[{core}]({target}){inner[start + len(core) :]}"
     return f"{inner[:start]}{delimiter}{core}{delimiter}{inner[start + len(core) :]}"
 
 
@@ -636,8 +640,15 @@ def _merge_siblings(nodes: list[_Node]) -> list[_Node]:
     return out
 
 
-def _descendants(node: _Node, tag: str) -> list[_Node]:
-    return [d for d in _all_descendants(node) if d.tag == tag]
+def _own_rows(table: _Node) -> list[_Node]:
+    """The rows of `table` itself (in thead, tbody, tfoot or directly), not those of a table inside a cell."""
+    rows = []
+    for child in table.children:
+        if child.tag == "tr":
+            rows.append(child)
+        elif child.tag in ("thead", "tbody", "tfoot"):
+            rows.extend(_own_rows(child))
+    return rows
 
 
 def _all_descendants(node: _Node) -> list[_Node]:
