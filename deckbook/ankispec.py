@@ -103,7 +103,6 @@ class Places:
     def __init__(self) -> None:
         self.questions: dict[str, tuple[Lines, Path_]] = {}  # question id → (its file, path to its `anki` key)
         self.chapters: dict[str, tuple[Lines, Path_]] = {}
-        self.spec_lines: Lines | None = None
         self.spec_usable = True  # False: anki.yaml could not be read, so references to it are not checked
 
     def question(self, qid: str, *keys: str | int) -> Location | None:

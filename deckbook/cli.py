@@ -56,7 +56,9 @@ def parser() -> argparse.ArgumentParser:
         "--templates", type=Path, metavar="DIR", help="your own templates: files here replace the built-in ones of the same path"
     )
     p.add_argument("--paper", choices=PAPERS, action="append", help="PDF paper size; repeat for both (default: a4 and letter)")
-    p.add_argument("--language", default="en", metavar="TAG", help="with init: the new bank's language, e.g. de, fr, ja (default: en)")
+    p.add_argument(
+        "--language", default="en", metavar="TAG", help="with init or import: the new bank's language, e.g. de, fr, ja (default: en)"
+    )
     imp = p.add_argument_group("import (build.py import FILE --into DIR)")
     imp.add_argument("--into", type=Path, metavar="DIR", help="the new bank's folder (created; never overwritten unless --force)")
     imp.add_argument("--force", action="store_true", help="replace DIR even if it holds files")

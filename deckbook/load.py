@@ -211,7 +211,6 @@ def _anki(reader: _Reader, source: Path, index: SourceIndex) -> AnkiSpec:
     """anki.yaml, if the bank has one (banks imported from Anki; see deckbook.ankispec)."""
     path = source / ankispec.FILE
     data, lines = _read_optional(reader, path, "anki")
-    index.anki.spec_lines = lines
     index.anki.spec_usable = _ok(data, reader, lines) or not (path.exists() or path.is_symlink())
     return ankispec.read_spec(data, lines)
 

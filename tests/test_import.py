@@ -315,6 +315,23 @@ def test_colpkg_round_trip(existing: Collection, tmp_path: Path, cli: Cli) -> No
     col.close()
 
 
+def test_a_collection_file_itself(existing: Collection, tmp_path: Path, cli: Cli) -> None:
+    """collection.anki2 (Anki closed), with a card the learner moved to another deck."""
+    [nid] = existing.find_notes('"Front:*largest country*"')
+    moved = existing.get_note(nid).cards()[1]
+    moved.did = existing.decks.id("Geography::Favourites") or moved.did
+    existing.update_card(moved)
+    before = state(existing)
+    existing.close()
+    run = cli("import", tmp_path / "author" / "collection.anki2", "--into", tmp_path / "bank")
+    assert run.code == 0, run.err
+    assert f"note {nid}: its cards are in 2 decks; its chapter is the first card's deck (Anki never moves cards)" in run.out
+    col = Collection(str(tmp_path / "author" / "collection.anki2"))
+    assert counts(import_apkg(col, build(cli, tmp_path / "bank", tmp_path / "out"))) == (0, 0, before.notes, 0)
+    assert state(col) == before
+    col.close()
+
+
 def test_a_deckbook_deck_in_the_legacy_format_round_trips(minimal: Path, tmp_path: Path, cli: Cli) -> None:
     """deckbook's own packages are genanki's legacy collection.anki2: importing one keeps it too."""
     first = build(cli, minimal, tmp_path / "first")

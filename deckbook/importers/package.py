@@ -147,7 +147,12 @@ def _read(col: Any, source: Path, media_dir: Path) -> Harvest:
         note = col.get_note(nid)
         model = models[note.mid]
         cards = sorted(note.cards(), key=lambda c: c.ord)
-        did = (cards[0].odid or cards[0].did) if cards else 1
+        dids = list(dict.fromkeys(c.odid or c.did for c in cards)) or [1]
+        losses = (
+            ()
+            if len(dids) == 1
+            else (f"its cards are in {len(dids)} decks; its chapter is the first card's deck (Anki never moves cards)",)
+        )
         notes.append(
             SourceNote(
                 label=f"note {nid}",
@@ -155,10 +160,11 @@ def _read(col: Any, source: Path, media_dir: Path) -> Harvest:
                 field_names=tuple(f["name"] for f in model["flds"]),
                 fields=tuple(note.fields),
                 tags=tuple(note.tags),
-                deck=deck_names.get(did, "Default"),
+                deck=deck_names.get(dids[0], "Default"),
                 guid=note.guid,
                 mtime=int(note.mod),
                 nid=int(nid),
+                losses=losses,
             )
         )
     media = {p.name: p for p in sorted(media_dir.iterdir()) if p.is_file()} if media_dir.is_dir() else {}

@@ -51,6 +51,7 @@ class Facts:
 
     notes: int
     kept: int  # notes that keep their Anki identity (GUID and note type)
+    changed: int  # of those, notes whose text differs from learners' copies: the first build updates them
     notetypes: tuple[str, ...]  # names of the note types recorded in anki.yaml
     chapters: tuple[tuple[str, str, int], ...]  # (Anki deck, chapter file, questions)
     tags: int
@@ -165,9 +166,11 @@ def plan_bank(harvest: Harvest, language: str) -> Plan:
     if anki:
         documents["anki.yaml"] = ("anki", anki)
     kept = sum(1 for c in chapters for q in c["questions"] if "anki" in q)
+    changed = sum(1 for c in chapters for q in c["questions"] if "anki" in q and q["id"] not in state.seeds)
     facts = Facts(
         notes=len(harvest.notes),
         kept=kept,
+        changed=changed,
         notetypes=tuple(nt["name"] for nt in state.notetypes.values()),
         chapters=tuple(chapter_facts),
         tags=len(state.tags),

@@ -45,7 +45,12 @@ class Summary:
             yield f"    {anki_tag} → {tag}"
         yield f"  media: {f.media} file{'s' * (f.media != 1)} copied into media/"
         if f.kept:
-            yield "  history: learners who have this deck keep their cards and reviews; the first build changes none of their notes"
+            first = (
+                "the first build changes none of their notes"
+                if not f.changed
+                else f"the first build updates the {f.changed} notes whose text differs from their copies"
+            )
+            yield f"  history: learners who have this deck keep their cards and reviews; {first}"
         for remark in f.remarks:
             yield f"  note: {remark}"
         if f.losses:

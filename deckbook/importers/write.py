@@ -35,7 +35,6 @@ from deckbook.schemacheck import SCHEMA_DIR
 @dataclass(frozen=True)
 class Written:
     folder: Path
-    files: int
     warnings: tuple[Problem, ...]  # what `check` reports about the new bank (never errors)
 
 
@@ -54,16 +53,16 @@ def write_bank(plan: Plan, into: Path, force: bool = False) -> Written:
     parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{into.name}.import-", dir=parent))
     try:
-        count = _write_files(plan, staging, into)
+        _write_files(plan, staging, into)
         warnings = _check_and_seed(plan, staging, into)
         _swap(staging, into)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return Written(into, count + 1, warnings)
+    return Written(into, warnings)
 
 
-def _write_files(plan: Plan, staging: Path, into: Path) -> int:
+def _write_files(plan: Plan, staging: Path, into: Path) -> None:
     schemas = SCHEMA_DIR.resolve()
     for rel, (kind, data) in plan.documents.items():
         target = staging / rel
@@ -74,7 +73,6 @@ def _write_files(plan: Plan, staging: Path, into: Path) -> int:
         (staging / "media").mkdir()
     for name, source in plan.media.items():
         shutil.copyfile(source, staging / "media" / name)
-    return len(plan.documents) + len(plan.media)
 
 
 def _check_and_seed(plan: Plan, staging: Path, into: Path) -> tuple[Problem, ...]:

@@ -257,12 +257,12 @@ def build_notes(bank: Bank, html: BankHtml, env: jinja2.Environment, messages: M
             h = html.questions[q.id]
             tags = _tags(bank, q)
             common = (q.section, str(html.titles[chapter.id]), level_badge(q.level, env))
-            origin = by_key.get(q.anki.notetype) if q.anki is not None else None
-            if q.anki is not None and origin is not None and origin.imported is not None:
+            kept = by_key.get(q.anki.notetype) if q.anki is not None else None
+            if q.anki is not None and kept is not None and kept.imported is not None:
                 # the note learners already have: its GUID and note type, instead of a Q&A note
-                ifields = _imported_fields(q, origin.imported, h, own_field)
-                notes.append(_spec(q.id, q.anki.guid, origin, tuple(fix(f) for f in ifields), tags, deck, len(notes), q.id))
-                cloze_taken = origin.imported.field_for("cloze") is not None
+                ifields = _imported_fields(q, kept.imported, h, own_field)
+                notes.append(_spec(q.id, q.anki.guid, kept, tuple(fix(f) for f in ifields), tags, deck, len(notes), q.id))
+                cloze_taken = kept.imported.field_for("cloze") is not None
             else:
                 kind = q.kind.label if q.kind else ""
                 fields = (
