@@ -85,6 +85,7 @@ def make_existing(col: Collection) -> None:
     """The author's deck: every stock note type, a custom one, HTML of every kind, an image."""
     (Path(col.media.dir()) / "paris.png").write_bytes(PNG)
     (Path(col.media.dir()) / "map of asia.png").write_bytes(PNG)
+    (Path(col.media.dir()) / "seoul.mp3").write_bytes(b"ID3\x03\x00\x00\x00\x00\x00\x00")
     vocabulary_type(col)
     europe, asia = f"{ROOT_DECK}::Europe", f"{ROOT_DECK}::Asia"
     add(
@@ -112,7 +113,7 @@ def make_existing(col: Collection) -> None:
         Back="<ul><li>Tokyo</li><li>since 1868</li></ul>",
         Add_Reverse="y",
     )
-    add(col, "Basic (type in the answer)", asia, [], Front="Capital of South Korea?", Back="Seoul")
+    add(col, "Basic (type in the answer)", asia, [], Front="Capital of South Korea?", Back="Seoul [sound:seoul.mp3]")
     add(
         col,
         "Cloze",
@@ -197,8 +198,11 @@ def state(col: Collection) -> State:
 
 
 def words(col: Collection) -> dict[str, list[str]]:
-    """Every field's words, by GUID."""
-    return {col.get_note(n).guid: [htmlmd.words(htmlmd.plain_text(f)) for f in col.get_note(n).fields] for n in col.find_notes("")}
+    """Every field's words, by GUID (a sound's file name aside: the deck names media by content)."""
+    return {
+        col.get_note(n).guid: [htmlmd.words(htmlmd.plain_text(re.sub(r"\[sound:[^\]]*\]", "", f))) for f in col.get_note(n).fields]
+        for n in col.find_notes("")
+    }
 
 
 @pytest.fixture
@@ -254,6 +258,11 @@ def test_apkg_round_trip_keeps_every_learners_history(existing: Collection, tmp_
     assert state(existing) == before  # schedules, reviews, note types and decks exactly as they were
     assert words(existing) == original
     assert built_words(deck, tmp_path / "fresh") == original  # the deck itself carries every word of every field
+    fresh = open_collection(tmp_path / "fresh")  # …and every image and sound it shows
+    assert not list(fresh.media.check().missing)
+    [seoul] = fresh.find_notes('"Front:Capital of South Korea?"')
+    assert re.fullmatch(r"Seoul \[sound:seoul-[0-9a-f]{10}\.mp3\]", fresh.get_note(seoul)["Back"])
+    fresh.close()
     anki = yaml.safe_load((bank / "anki.yaml").read_text())
     assert sorted(nt["name"] for nt in anki["notetypes"]) == [
         "Basic",
@@ -358,11 +367,11 @@ def test_summary_names_what_it_did_and_what_it_could_not_convert(existing: Colle
     assert "Geography::Asia → chapters/asia.yaml (4 questions)" in out
     assert "Geography::Europe → chapters/europe.yaml (3 questions)" in out
     assert "geo::europe → geo-europe" in out and "Geo_Trivia → geo-trivia" in out
-    assert "media: 2 files copied into media/" in out
+    assert "media: 3 files copied into media/" in out
     assert f"note {vocab}: styling dropped (color)" in out
     assert "image paris.png has no alt text; its file name stands in" in out
     assert "author is 'Unknown'" in out
-    assert sorted(p.name for p in (tmp_path / "bank" / "media").iterdir()) == ["map-of-asia.png", "paris.png"]
+    assert sorted(p.name for p in (tmp_path / "bank" / "media").iterdir()) == ["map-of-asia.png", "paris.png", "seoul.mp3"]
 
 
 # --- text and Markdown ----------------------------------------------------------------------------
