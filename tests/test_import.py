@@ -218,7 +218,7 @@ def import_and_build(cli: Cli, source: Path, tmp_path: Path, *extra: str | Path,
     bank = tmp_path / "bank"
     run = cli("import", source, "--into", bank, *extra)
     assert run.code == 0, run.err
-    check = cli("check", *(["--strict"] if strict else []), "--source", bank)
+    check = cli("check", *(["--strict", "--locked"] if strict else []), "--source", bank)  # --locked: the seeded ledger is current
     assert (check.code, check.err if strict else "") == (0, ""), check.err
     return bank, build(cli, bank, tmp_path / "out")
 

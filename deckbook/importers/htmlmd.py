@@ -25,6 +25,7 @@ the loss says so). Every word therefore survives, whatever the HTML.
 
 from __future__ import annotations
 
+import functools
 import html as htmllib
 import re
 import unicodedata
@@ -488,7 +489,7 @@ class _Writer:
 
     def math(self, tex: str, display: bool, source: str) -> str:
         tex = re.sub(r"\s+", " ", tex).strip()
-        wrong = mathtex.problem(tex) if tex else "is empty"
+        wrong = _math_problem(tex) if tex else "is empty"
         if self.plain or wrong is not None or "$" in tex:
             if wrong is not None:
                 self.lose(f"math {source[:40]} kept as text: it {wrong}")
@@ -606,6 +607,12 @@ def _ends_with_break(text: str) -> bool:
     """A trailing backslash that is a hard break (an odd number of them), not an escaped one."""
     run = len(text) - len(text.rstrip("\\"))
     return run % 2 == 1
+
+
+@functools.lru_cache(maxsize=4096)
+def _math_problem(tex: str) -> str | None:
+    """`mathtex.problem`, remembered: a deck repeats its formulas, and drawing one to check it is slow."""
+    return mathtex.problem(tex)
 
 
 def _wrap(delimiter: str, inner: str, *, link: str | None = None) -> str:

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from deckbook import analysis
+from deckbook import markup
 from deckbook.importers import htmlmd
 from deckbook.importers.harvest import Harvest, SourceNote, SourceNoteType
 from deckbook.validate import slug
@@ -277,10 +277,11 @@ def _guess_roles(note: SourceNote) -> tuple[str | None, ...]:
 
 def _fits(role: str, md: str) -> bool:
     """Whether `md` can be the question's `role` (the schema's and the validator's rules)."""
-    if role == "question":
+    if role == "question":  # one line the converter wrote is one paragraph (it escapes what would start a block)
         if not md.strip() or "\n" in md or len(md) > 1000:
             return False
-        return not any(f.is_error for f in analysis.analyse(md, inline=True).findings)
+        blocks = [t.type for t in markup.parse(md) if t.nesting == 1 and t.level == 0]
+        return blocks == ["paragraph_open"]
     if role == "answer":
         return bool(md.strip()) and len(md) <= 6000
     if role == "explanation":
