@@ -35,7 +35,7 @@ from typing import Any
 
 from deckbook import markup
 from deckbook.importers import htmlmd
-from deckbook.importers.harvest import Harvest, SourceNote, SourceNoteType
+from deckbook.importers.harvest import Harvest, SourceNote, SourceNoteType, refuse
 from deckbook.validate import slug
 
 MAX_CHAPTERS = 200
@@ -116,37 +116,55 @@ class _State:
 
 
 def plan_bank(harvest: Harvest, language: str) -> Plan:
-    """The bank for `harvest` (see the module docstring for every decision)."""
+    """The bank for `harvest` (see the module docstring for every decision). Raises `Refused`
+    only when the deck cannot be a bank at all (more decks than a bank has chapters)."""
     state = _State(harvest)
     decks = _chapter_decks(harvest.notes)
     root = _root(decks)
+    chapters = _chapters(state, decks, root)
+    if len(chapters) > MAX_CHAPTERS:
+        raise refuse(str(harvest.source), f"has {len(chapters)} decks with notes; a bank holds at most {MAX_CHAPTERS} chapters")
+    documents: dict[str, tuple[str, Any]] = {"book.yaml": ("book", _book(state, root, chapters, language))}
+    documents.update({f"chapters/{c['id']}.yaml": ("chapter", c) for c in chapters})
+    anki: dict[str, Any] = {}
+    if state.notetypes:
+        anki["notetypes"] = list(state.notetypes.values())
+    if state.tags:
+        anki["tags"] = {v: k for k, v in sorted(state.tags.items(), key=lambda kv: kv[1])}
+    if anki:
+        documents["anki.yaml"] = ("anki", anki)
+    return Plan(documents, dict(state.media), dict(state.seeds), _facts(state, chapters))
+
+
+def _chapters(state: _State, decks: list[tuple[str, list[SourceNote]]], root: str) -> list[dict[str, Any]]:
+    """One chapter per deck (a deck over the schema's size in parts), its questions in note order."""
     chapters = []
-    chapter_facts = []
-    chapter_ids: set[str] = set()
+    ids: set[str] = set()
     for deck, notes in decks:
         for part, chunk in enumerate(_chunks(notes, MAX_QUESTIONS)):
             title = _chapter_title(deck, root) + (f" ({part + 1})" if part else "")
-            cid = _unique_id(slug(title)[:60].strip("-") or "chapter", chapter_ids)
-            doc: dict[str, Any] = {"id": cid, "title": title, "anki": {"deck": deck}}
-            intro = state.convert(harvest.decks.get(deck, ""), f"deck {deck}") if part == 0 else ""
+            doc: dict[str, Any] = {"id": _unique_id(slug(title)[:60].strip("-") or "chapter", ids), "title": title, "anki": {"deck": deck}}
+            intro = state.convert(state.harvest.decks.get(deck, ""), f"deck {deck}") if part == 0 else ""
             if intro:
                 doc["intro"] = intro
             doc["questions"] = [_question(state, note) for note in chunk]
             chapters.append(doc)
-            chapter_facts.append((deck, f"chapters/{cid}.yaml", len(chunk)))
-    if len(chapters) > MAX_CHAPTERS:
-        state.todo.append(("book.yaml", f"{len(chapters)} chapters: more than the {MAX_CHAPTERS} a bank may have; merge decks"))
-    title = root or harvest.title or "Imported deck"
-    deck_name = re.sub(r'[:"\n]+', " ", title).strip()[:100].strip() or "Imported deck"
+    return chapters
+
+
+def _book(state: _State, root: str, chapters: list[dict[str, Any]], language: str) -> dict[str, Any]:
+    """book.yaml: named after the root deck (or the file); the author is left for a person to write."""
+    title = root or state.harvest.title or "Imported deck"
+    deck = re.sub(r'[:"\n]+', " ", title).strip()[:100].strip() or "Imported deck"
     book: dict[str, Any] = {
         "title": _one_line(title, 500) or "Imported deck",
         "author": "Unknown",
         "version": "1.0.0",
         "language": language,
-        "deck": deck_name,
-        "namespace": _namespace(deck_name),
+        "deck": deck,
+        "namespace": _namespace(deck),
     }
-    description = state.convert(harvest.decks.get(root, ""), f"deck {root}") if root else ""
+    description = state.convert(state.harvest.decks.get(root, ""), f"deck {root}") if root else ""
     if description:
         book["description"] = description
     book["chapters"] = [c["id"] for c in chapters]
@@ -155,32 +173,24 @@ def plan_bank(harvest: Harvest, language: str) -> Plan:
         shown = ", ".join(state.unexplained[:3]) + (", …" if len(state.unexplained) > 3 else "")
         what = f"{len(state.unexplained)} questions have no explanation ({shown}); the book shows only their answers until you write one"
         state.todo.append(("chapters/", what))
-    documents: dict[str, tuple[str, Any]] = {"book.yaml": ("book", book)}
-    for c in chapters:
-        documents[f"chapters/{c['id']}.yaml"] = ("chapter", c)
-    anki: dict[str, Any] = {}
-    if state.notetypes:
-        anki["notetypes"] = list(state.notetypes.values())
-    if state.tags:
-        anki["tags"] = {v: k for k, v in sorted(state.tags.items(), key=lambda kv: kv[1])}
-    if anki:
-        documents["anki.yaml"] = ("anki", anki)
-    kept = sum(1 for c in chapters for q in c["questions"] if "anki" in q)
-    changed = sum(1 for c in chapters for q in c["questions"] if "anki" in q and q["id"] not in state.seeds)
-    facts = Facts(
-        notes=len(harvest.notes),
-        kept=kept,
-        changed=changed,
+    return book
+
+
+def _facts(state: _State, chapters: list[dict[str, Any]]) -> Facts:
+    questions = [q for c in chapters for q in c["questions"]]
+    return Facts(
+        notes=len(state.harvest.notes),
+        kept=sum(1 for q in questions if "anki" in q),
+        changed=sum(1 for q in questions if "anki" in q and q["id"] not in state.seeds),
         notetypes=tuple(nt["name"] for nt in state.notetypes.values()),
-        chapters=tuple(chapter_facts),
+        chapters=tuple((c["anki"]["deck"], f"chapters/{c['id']}.yaml", len(c["questions"])) for c in chapters),
         tags=len(state.tags),
         renamed_tags=tuple((k, v) for k, v in state.tags.items() if k != v),
         media=len(state.media),
         losses=tuple(dict.fromkeys(state.losses)),
         todo=tuple(state.todo),
-        remarks=harvest.remarks,
+        remarks=state.harvest.remarks,
     )
-    return Plan(documents, dict(state.media), dict(state.seeds), facts)
 
 
 # --- one note -----------------------------------------------------------------------------------
