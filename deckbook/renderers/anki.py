@@ -8,6 +8,7 @@ zip entries carry the deck's own date instead of the wall clock.
 
 from __future__ import annotations
 
+import functools
 import io
 import itertools
 import json
@@ -184,7 +185,7 @@ class _Model(genanki.Model):  # type: ignore[misc]
             data["originalStockKind"] = self.stock_kind
         return data
 
-    @property
+    @functools.cached_property
     def _req(self) -> Any:
         """genanki's card requirements, or "any field" for every template when genanki cannot
         work them out (imported templates may use Anki syntax its mustache renderer rejects)."""
