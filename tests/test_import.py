@@ -505,10 +505,15 @@ def test_obsidian_markdown_with_its_collection_keeps_history(tmp_path: Path, cli
 
 
 def test_obsidian_markdown_alone_becomes_new_notes(tmp_path: Path, cli: Cli) -> None:
-    text = OBSIDIAN.format(id1="", id2="", id3="", id4="")
-    (tmp_path / "europe.md").write_text(text, encoding="utf-8")
-    bank, deck = import_and_build(cli, tmp_path / "europe.md", tmp_path, strict=False)  # new questions: explanations to write
+    text = OBSIDIAN.format(id1="", id2="", id3="", id4="").replace("on the Seine", "on the Seine ![[paris map.png]]")
+    vault = tmp_path / "vault"
+    for folder in (".obsidian", "attachments", "notes"):
+        (vault / folder).mkdir(parents=True)
+    (vault / "attachments" / "paris map.png").write_bytes(PNG)
+    (vault / "notes" / "europe.md").write_text(text, encoding="utf-8")
+    bank, deck = import_and_build(cli, vault / "notes" / "europe.md", tmp_path, strict=False)  # new questions: explanations to write
     chapter = yaml.safe_load((bank / "chapters" / "europe.yaml").read_text())
+    assert chapter["questions"][0]["answer"] == "Paris, on the Seine ![paris map](media/paris-map.png)"
     assert chapter["anki"] == {"deck": "Geography::Europe"}
     assert [q["question"] for q in chapter["questions"]] == [
         "What is the capital of **France**?",

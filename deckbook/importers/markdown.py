@@ -36,8 +36,10 @@ whose fields are unknown, an ID that is not a number — is refused with ``file:
 
 from __future__ import annotations
 
+import glob
 import html
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,11 +107,51 @@ def read_markdown(path: Path, shown: str, known: Harvest | None) -> Harvest:
             note = SourceNote(label, card.notetype, names, fields, (*file_tags, *tags), deck, None, None, nid, losses)
         notes.append(note)
     remarks = _remarks(notes, cards, known)
-    media = {p.name: p for p in sorted(path.parent.rglob("*")) if p.is_file() and p != path and ".obsidian" not in p.parts}
-    if known is not None:
-        media = {**media, **known.media}
+    media = VaultMedia(_vault(path), dict(known.media) if known is not None else {})
     notetypes = dict(known.notetypes) if known else {}
     return Harvest(path, path.stem, tuple(notes), notetypes, dict(known.decks) if known else {}, media, remarks)
+
+
+class VaultMedia(Mapping[str, Path]):
+    """Files an Obsidian note embeds, found by name anywhere in its vault (the nearest folder
+    above it holding `.obsidian`, else its own folder) when first asked for; `known` first."""
+
+    def __init__(self, root: Path, known: dict[str, Path]) -> None:
+        self.root = root
+        self.known = known
+        self.found: dict[str, Path | None] = {}
+
+    def __getitem__(self, name: str) -> Path:
+        if name in self.known:
+            return self.known[name]
+        if name not in self.found:
+            direct = self.root / name
+            safe = "/" not in name and "\\" not in name and not name.startswith(".")
+            hits = (
+                [direct]
+                if safe and direct.is_file()
+                else sorted(p for p in self.root.rglob(glob.escape(name)) if p.is_file())
+                if safe
+                else []
+            )
+            self.found[name] = next((p for p in hits if ".obsidian" not in p.parts), None)
+        got = self.found[name]
+        if got is None:
+            raise KeyError(name)
+        return got
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.known)
+
+    def __len__(self) -> int:
+        return len(self.known)
+
+
+def _vault(path: Path) -> Path:
+    for folder in path.resolve().parents:
+        if (folder / ".obsidian").is_dir():
+            return folder
+    return path.resolve().parent
 
 
 def _scan(lines: list[str], shown: str) -> tuple[str, tuple[str, ...], list[_Card]]:
@@ -242,7 +284,7 @@ def _fields(body: list[str], names: tuple[str, ...], md: MarkdownIt) -> tuple[tu
         if _WIKI.search(text):
             losses.append("[[wiki links]] written as their text")
             text = _WIKI.sub(lambda m: m.group(2) or m.group(1), text)
-        text = _EMBED.sub(lambda m: f"![{m.group(1)}]({m.group(1).replace(' ', '%20')})", text)
+        text = _EMBED.sub(lambda m: f"![]({m.group(1).replace(' ', '%20')})", text)  # no alt text: the converter names it
         text = _HIGHLIGHT.sub(r"<mark>\1</mark>", text)
         fields.append(md.render(text).strip() if text else "")
     return tuple(fields), tuple(dict.fromkeys(losses))
