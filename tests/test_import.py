@@ -30,7 +30,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from deckbook import analysis, markup, mdext
-from deckbook.importers import htmlmd
+from deckbook.importers import htmlmd, htmltree
 from deckbook.importers.markdown import _renderer
 from deckbook.slots import fill
 from tests.anki_engine import ImportLog, import_apkg, open_collection
@@ -200,7 +200,7 @@ def state(col: Collection) -> State:
 def words(col: Collection) -> dict[str, list[str]]:
     """Every field's words, by GUID (a sound's file name aside: the deck names media by content)."""
     return {
-        col.get_note(n).guid: [htmlmd.words(htmlmd.plain_text(re.sub(r"\[sound:[^\]]*\]", "", f))) for f in col.get_note(n).fields]
+        col.get_note(n).guid: [htmltree.words(htmltree.plain_text(re.sub(r"\[sound:[^\]]*\]", "", f))) for f in col.get_note(n).fields]
         for n in col.find_notes("")
     }
 
@@ -604,7 +604,7 @@ def shown_words(md: str) -> str:
     """The words deckbook's own renderer shows for `md` (formulas as their TeX)."""
     html, formulas = markup.render_field(markup.parse(md))
     text = fill(html, {mdext.MATH: lambda i: f" {formulas[int(i)][0]} ", mdext.FURIGANA: lambda v: v.replace(mdext.READING_SEP, "")})
-    return htmlmd.words(
+    return htmltree.words(
         re.sub(r"<[^>]*>", " ", text).replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
     )
 
@@ -645,7 +645,7 @@ def html_trees(draw: st.DrawFn, depth: int = 0) -> str:
 def test_any_field_becomes_valid_markdown_with_every_word(html: str) -> None:
     got = htmlmd.convert(html, lambda _name: None)
     assert not [f.message for f in analysis.analyse(got.markdown).findings if f.is_error]
-    shown, original = shown_words(got.markdown), htmlmd.words(htmlmd.plain_text(html))
+    shown, original = shown_words(got.markdown), htmltree.words(htmltree.plain_text(html))
     if any("kept as plain text" in loss for loss in got.losses):  # the fallback: every word, in order (links add their URL)
         rest = iter(shown)
         assert all(c in rest for c in original), (shown, original)

@@ -31,55 +31,14 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from typing import ClassVar
 
 from deckbook import analysis, markup, mathtex, mdext
+from deckbook.importers.htmltree import BLOCKS, DROPPED, Node, parse
 from deckbook.slots import RESERVED, fill
 
 Media = Callable[[str], str | None]  # a file name as the field refers to it → its name in the bank's media/, or None
 
-BLOCKS = frozenset(
-    [
-        "div",
-        "p",
-        "ul",
-        "ol",
-        "li",
-        "table",
-        "thead",
-        "tbody",
-        "tfoot",
-        "tr",
-        "td",
-        "th",
-        "pre",
-        "blockquote",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "hr",
-        "section",
-        "article",
-        "header",
-        "footer",
-        "nav",
-        "aside",
-        "figure",
-        "figcaption",
-        "center",
-        "dl",
-        "dt",
-        "dd",
-        "address",
-        "details",
-        "summary",
-        "main",
-    ]
-)
 LINES = frozenset(
     [
         "div",
@@ -101,8 +60,6 @@ LINES = frozenset(
         "summary",
     ]
 )
-VOID = frozenset(["br", "img", "hr", "wbr", "input", "meta", "link", "source", "area", "col", "embed", "param", "track"])
-DROPPED = frozenset(("script", "style", "head", "title", "template"))
 _SUP = dict(
     zip(
         "0123456789+-=()nitahbcdefgjklmoprsuvwxyzABDEGHIJKLMNOPRTUVW",
@@ -122,70 +79,6 @@ class Converted:
 
     markdown: str
     losses: tuple[str, ...]
-
-
-@dataclass
-class _Node:
-    tag: str  # "#text" for text
-    attrs: dict[str, str]
-    children: list[_Node]
-    text: str = ""
-
-    def text_content(self) -> str:
-        if self.tag == "#text":
-            return self.text
-        if self.tag == "br":
-            return "\n"
-        inner = "".join(c.text_content() for c in self.children)
-        return f"\n{inner}\n" if self.tag in BLOCKS else inner
-
-
-class _Parser(HTMLParser):
-    """HTML → a small tree, tolerant of what Anki's editor and pasted pages produce."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.root = _Node("", {}, [])
-        self.stack = [self.root]
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        node = _Node(tag, {k: v or "" for k, v in attrs}, [])
-        if tag == "p" and self.stack[-1].tag == "p":  # <p> closes an open <p>
-            self.stack.pop()
-        self.stack[-1].children.append(node)
-        if tag not in VOID:
-            self.stack.append(node)
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.stack[-1].children.append(_Node(tag, {k: v or "" for k, v in attrs}, []))
-
-    def handle_endtag(self, tag: str) -> None:
-        for i in range(len(self.stack) - 1, 0, -1):
-            if self.stack[i].tag == tag:
-                del self.stack[i:]
-                return
-
-    def handle_data(self, data: str) -> None:
-        self.stack[-1].children.append(_Node("#text", {}, [], data))
-
-
-def parse(html: str) -> _Node:
-    parser = _Parser()
-    parser.feed(html)
-    parser.close()
-    return parser.root
-
-
-def plain_text(html: str) -> str:
-    """The field's text as a reader sees it: tags gone, one line per line."""
-    text = parse(html).text_content().replace("\xa0", " ")
-    lines = (re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in text.split("\n"))
-    return "\n".join(line for line in lines if line)
-
-
-def words(text: str) -> str:
-    """The word characters of `text`, compatibility-normalised (H₂O → h2o): what must survive."""
-    return "".join(re.findall(r"[^\W_]", unicodedata.normalize("NFKC", text).casefold()))
 
 
 def convert(html: str, media: Media) -> Converted:
@@ -244,7 +137,7 @@ def escape_line_start(line: str) -> str:
     return "\\" + line
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Block:
     kind: str  # "para" | "other"
     text: str
@@ -253,7 +146,7 @@ class _Block:
 class _Writer:
     """Renders one tree to Markdown, collecting losses and the plain text it means to show."""
 
-    SPECIAL: ClassVar[dict[str, Callable[[_Writer, _Node], str]]] = {}  # filled below the class
+    SPECIAL: ClassVar[dict[str, Callable[[_Writer, Node], str]]] = {}  # filled below the class
 
     def __init__(self, media: Media, *, plain: bool = False) -> None:
         self.media = media
@@ -269,10 +162,10 @@ class _Writer:
 
     # --- blocks -----------------------------------------------------------------------------
 
-    def document(self, root: _Node) -> str:
+    def document(self, root: Node) -> str:
         return "\n\n".join(b.text for b in self.flow(root.children)).strip()
 
-    def flow(self, nodes: list[_Node]) -> list[_Block]:
+    def flow(self, nodes: list[Node]) -> list[_Block]:
         """Block-level layout of `nodes`: paragraphs (lines joined by hard breaks) and blocks."""
         blocks: list[_Block] = []
         buf: list[str] = []
@@ -315,11 +208,11 @@ class _Writer:
         para_break()
         return blocks
 
-    def dropped(self, node: _Node) -> None:
+    def dropped(self, node: Node) -> None:
         if node.text_content().strip():
             self.lose(f"<{node.tag}> removed")
 
-    def block(self, node: _Node) -> list[_Block]:
+    def block(self, node: Node) -> list[_Block]:
         tag = node.tag
         if self.plain:
             return self.flow(node.children)
@@ -342,7 +235,7 @@ class _Writer:
             return [_Block("para", _wrap("**", b.text) if b.kind == "para" else b.text) for b in inner]
         return self.flow(node.children)  # tr, td… outside a table
 
-    def listing(self, node: _Node) -> str:
+    def listing(self, node: Node) -> str:
         ordered = node.tag == "ol"
         try:
             number = int(node.attrs.get("start", "1"))
@@ -367,7 +260,7 @@ class _Writer:
             items.append(("\n\n" if loose else "\n").join(parts))
         return "\n".join(items)
 
-    def table(self, node: _Node) -> str:
+    def table(self, node: Node) -> str:
         rows = _own_rows(node)
         cells = [[c for c in r.children if c.tag in ("td", "th")] for r in rows]
         width = max((len(r) for r in cells), default=0)
@@ -391,7 +284,7 @@ class _Writer:
         lines += ["| " + " | ".join(r) + " |" for r in body]
         return "\n".join(lines)
 
-    def pre(self, node: _Node) -> str:
+    def pre(self, node: Node) -> str:
         code = node.text_content().strip("\n")
         self.shown.append(code)
         classes = (node.attrs.get("class", "") + " " + " ".join(c.attrs.get("class", "") for c in node.children)).split()
@@ -402,7 +295,7 @@ class _Writer:
 
     # --- inline -----------------------------------------------------------------------------
 
-    def inline(self, node: _Node) -> str:
+    def inline(self, node: Node) -> str:
         tag = node.tag
         if tag == "#text":
             return self.text(node.text)
@@ -426,7 +319,7 @@ class _Writer:
             self.lose("highlight dropped")
         return self.styled(node, inner)
 
-    def format(self, tag: str, node: _Node, inner: str) -> str:
+    def format(self, tag: str, node: Node, inner: str) -> str:
         if tag in ("u", "ins"):
             self.lose("underline dropped")
             return inner
@@ -434,7 +327,7 @@ class _Writer:
             return self.link(node, inner)
         return _wrap(FORMATS[tag], inner)
 
-    def styled(self, node: _Node, inner: str) -> str:
+    def styled(self, node: Node, inner: str) -> str:
         style = node.attrs.get("style", "").lower()
         if re.search(r"font-weight\s*:\s*(bold|[6-9]00)", style):
             inner = _wrap("**", inner)
@@ -506,7 +399,7 @@ class _Writer:
         pad = " " if text.startswith("`") or text.endswith("`") or (text.startswith(" ") and text.endswith(" ")) else ""
         return f"{ticks}{pad}{text}{pad}{ticks}"
 
-    def link(self, node: _Node, inner: str) -> str:
+    def link(self, node: Node, inner: str) -> str:
         href = node.attrs.get("href", "").strip()
         if not inner.strip():
             if not href:
@@ -518,7 +411,7 @@ class _Writer:
             self.lose(f"link to {href[:80]} kept as its text (deckbook links only to https: and mailto:)")
         return inner
 
-    def image(self, node: _Node) -> str:
+    def image(self, node: Node) -> str:
         src = node.attrs.get("src", "").strip()
         shown = src.split("?")[0].rsplit(".", 1)
         name = self.media(src) if src and len(shown) == 2 and f".{shown[1].lower()}" in markup.IMAGE_TYPES else None
@@ -531,7 +424,7 @@ class _Writer:
             self.lose(f"image {src[:80]} has no alt text; its file name stands in")
         return f"![{escape(alt, all_brackets=True).replace(']', '&#93;')}](media/{name})"
 
-    def script(self, node: _Node, tag: str) -> str:
+    def script(self, node: Node, tag: str) -> str:
         text = re.sub(r"\s+", " ", node.text_content()).strip()
         table = _SUP if tag == "sup" else _SUB
         if text and all(c in table for c in text):
@@ -544,18 +437,18 @@ class _Writer:
         self.lose(f"{'superscript' if tag == 'sup' else 'subscript'} '{text[:30]}' written as {mark}(…)")
         return self.escaped(f"{mark}({text})")
 
-    def ruby(self, node: _Node) -> str:
+    def ruby(self, node: Node) -> str:
         base = "".join(c.text_content() for c in node.children if c.tag not in ("rt", "rp"))
         reading = "".join(c.text_content() for c in node.children if c.tag == "rt")
         self.lose("ruby reading written in parentheses")
         return self.escaped(f"{base}({reading})" if reading else base)
 
 
-def _code(writer: _Writer, node: _Node) -> str:
+def _code(writer: _Writer, node: Node) -> str:
     return writer.text(node.text_content()) if writer.plain else writer.code(node.text_content())
 
 
-def _script(writer: _Writer, node: _Node) -> str:
+def _script(writer: _Writer, node: Node) -> str:
     return writer.script(node, node.tag)
 
 
@@ -635,19 +528,19 @@ def _wrap(delimiter: str, inner: str, *, link: str | None = None) -> str:
 _SAME = {"strong": "b", "em": "i", "del": "s", "strike": "s"}
 
 
-def _merge_siblings(nodes: list[_Node]) -> list[_Node]:
+def _merge_siblings(nodes: list[Node]) -> list[Node]:
     """<b>a</b><b>b</b> → <b>ab</b>: adjacent emphasis would otherwise read as '**a****b**'."""
-    out: list[_Node] = []
+    out: list[Node] = []
     for node in nodes:
         kind = _SAME.get(node.tag, node.tag)
         if out and kind in ("b", "i", "s") and _SAME.get(out[-1].tag, out[-1].tag) == kind and not node.attrs and not out[-1].attrs:
-            out[-1] = _Node(out[-1].tag, {}, [*out[-1].children, *node.children])
+            out[-1] = Node(out[-1].tag, {}, [*out[-1].children, *node.children])
         else:
             out.append(node)
     return out
 
 
-def _own_rows(table: _Node) -> list[_Node]:
+def _own_rows(table: Node) -> list[Node]:
     """The rows of `table` itself (in thead, tbody, tfoot or directly), not those of a table inside a cell."""
     rows = []
     for child in table.children:
@@ -658,7 +551,7 @@ def _own_rows(table: _Node) -> list[_Node]:
     return rows
 
 
-def _all_descendants(node: _Node) -> list[_Node]:
+def _all_descendants(node: Node) -> list[Node]:
     out = []
     for child in node.children:
         out.append(child)

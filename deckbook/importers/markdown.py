@@ -47,7 +47,7 @@ from typing import Any
 from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
-from deckbook.importers import htmlmd
+from deckbook.importers import htmltree
 from deckbook.importers.harvest import Harvest, SourceNote, refuse
 from deckbook.importers.text import STOCK_FIELDS, decode
 
@@ -88,9 +88,7 @@ def read_markdown(path: Path, shown: str, known: Harvest | None) -> Harvest:
         label = f"{path.name}:{card.line}"
         match = known.by_nid(nid) if known is not None and nid is not None else None
         if match is not None and len(match.fields) == len(fields):
-            same = all(
-                htmlmd.words(htmlmd.plain_text(a)) == htmlmd.words(htmlmd.plain_text(b)) for a, b in zip(fields, match.fields, strict=True)
-            )
+            same = htmltree.same_text(fields, match.fields)
             note = SourceNote(
                 label,
                 match.notetype,

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from deckbook import markup
-from deckbook.importers import htmlmd
+from deckbook.importers import htmlmd, htmltree
 from deckbook.importers.harvest import Harvest, SourceNote, SourceNoteType, refuse
 from deckbook.validate import slug
 
@@ -218,7 +218,7 @@ def _question(state: _State, note: SourceNote) -> dict[str, Any]:
     if tags:
         q["tags"] = tags
     q["origin"] = [note.label]
-    q["id"] = state.new_id(htmlmd.plain_text(q["question"]), "note")
+    q["id"] = state.new_id(htmltree.plain_text(q["question"]), "note")
     if keep and nt is not None and note.guid is not None:
         entry: dict[str, Any] = {"guid": note.guid, "notetype": _record_notetype(state, nt, roles)}
         if own:
@@ -332,8 +332,8 @@ def _blanks(cloze_md: str | None) -> str | None:
 def _derived_question(note: SourceNote, cloze_html: str | None, nt: SourceNoteType | None) -> str:
     """One line for the book when no field fits as the question: a cloze with blanks, else the
     note's first text, else its note type and id."""
-    if cloze_html is not None and htmlmd.plain_text(cloze_html).strip():
-        text = htmlmd.plain_text(cloze_html).replace("\n", " ")
+    if cloze_html is not None and htmltree.plain_text(cloze_html).strip():
+        text = htmltree.plain_text(cloze_html).replace("\n", " ")
         pieces, last = [], 0
         for m in _CLOZE_PARTS.finditer(text):
             pieces.append(htmlmd.escape(text[last : m.start()]))
@@ -342,7 +342,7 @@ def _derived_question(note: SourceNote, cloze_html: str | None, nt: SourceNoteTy
         pieces.append(htmlmd.escape(text[last:]))
         return htmlmd.escape_line_start(_clip("".join(pieces), 400))
     for html in note.fields:
-        text = htmlmd.plain_text(html).replace("\n", " ").strip()
+        text = htmltree.plain_text(html).replace("\n", " ").strip()
         if text and not _CLOZE.search(text):
             return htmlmd.escape_line_start(htmlmd.escape(_clip(text, 200), all_brackets=True))
     return f"{htmlmd.escape(nt.name if nt else note.notetype)} ({note.label})"

@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deckbook.importers import htmlmd
+from deckbook.importers import htmltree
 from deckbook.importers.harvest import Harvest, SourceNote, refuse
 
 SEPARATORS = {"tab": "\t", "comma": ",", "semicolon": ";", "space": " ", "pipe": "|", "colon": ":"}
@@ -201,7 +201,7 @@ def _note(path: Path, number: int, row: list[str], header: Header, is_html: bool
     if match is not None:
         names = match.field_names
         fields = _fit(fields, len(names))
-        same = len(fields) == len(match.fields) and all(_same_text(a, b) for a, b in zip(fields, match.fields, strict=True))
+        same = htmltree.same_text(fields, match.fields)
         return SourceNote(
             label, match.notetype, names, tuple(fields), tuple(tags), match.deck, guid, match.mtime if same else None, match.nid
         )
@@ -227,10 +227,6 @@ def _field_names(notetype: str, known: Harvest | None, labels: list[str], fields
     while used > 1 and not fields[used - 1].strip():
         used -= 1
     return tuple(labels[i] if i < len(labels) and labels[i].strip() else f"Field {i + 1}" for i in range(used))
-
-
-def _same_text(a: str, b: str) -> bool:
-    return htmlmd.words(htmlmd.plain_text(a)) == htmlmd.words(htmlmd.plain_text(b))
 
 
 def _remarks(header: Header, notes: tuple[SourceNote, ...], known: Harvest | None) -> tuple[str, ...]:
