@@ -16,7 +16,7 @@ from deckbook import pipeline, releasediff, renderers
 from deckbook.options import PAPERS, AnkiOptions, DeckFilter, FlashcardOptions, Options
 from deckbook.problems import Problem, Severity, count
 
-COMMANDS = ("check", "lock", "init", "diff")
+COMMANDS = ("check", "lock", "init", "diff", "import")
 EPILOG = """\
 commands:
   (none)            build every output: the Anki decks, the PDF handbooks, the flashcards, the EPUB
@@ -26,6 +26,10 @@ commands:
   lock              refresh the ledger (source/deckbook.lock) without building anything
   init DIR          start a new bank in DIR (a small, valid example; --language sets its language)
   diff              what importing this release does to a learner of the last one (--json for CI)
+  import FILE --into DIR
+                    a bank from an existing deck: an Anki package (.apkg, .colpkg), a CSV/TSV file
+                    or Anki's "Notes in Plain Text", or Obsidian_to_Anki Markdown; learners' review
+                    history survives (README: "Bring an existing deck")
 
 examples:
   uv run build.py                               everything, into output/
@@ -53,7 +57,18 @@ def parser() -> argparse.ArgumentParser:
         "--templates", type=Path, metavar="DIR", help="your own templates: files here replace the built-in ones of the same path"
     )
     p.add_argument("--paper", choices=PAPERS, action="append", help="PDF paper size; repeat for both (default: a4 and letter)")
-    p.add_argument("--language", default="en", metavar="TAG", help="with init: the new bank's language, e.g. de, fr, ja (default: en)")
+    p.add_argument(
+        "--language", default="en", metavar="TAG", help="with init or import: the new bank's language, e.g. de, fr, ja (default: en)"
+    )
+    imp = p.add_argument_group("import (build.py import FILE --into DIR)")
+    imp.add_argument("--into", type=Path, metavar="DIR", help="the new bank's folder (created; never overwritten unless --force)")
+    imp.add_argument("--force", action="store_true", help="replace DIR even if it holds files")
+    imp.add_argument(
+        "--collection",
+        type=Path,
+        metavar="FILE",
+        help="for CSV and Markdown: an Anki package or collection holding the notes (keeps learners' history)",
+    )
     p.add_argument("--json", action="store_true", help="with diff: print JSON")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.add_argument("--locked", action="store_true", help="with check: fail when the ledger is out of date")
@@ -100,6 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _init(Path(args.what[1]), args, out, err)
     if command == "diff":
         return _diff(args, out, err)
+    if command == "import":
+        return _import(Path(args.what[1]), args, out, err)
     if command == "check":
         outcome = pipeline.check(args.source, strict=args.strict, locked=args.locked, templates=args.templates, jobs=args.jobs)
         _report(err, outcome.problems, "check", outcome.ok)
@@ -213,10 +230,32 @@ def _diff(args: argparse.Namespace, out: Console, err: Console) -> int:
     return 0
 
 
+def _import(source: Path, args: argparse.Namespace, out: Console, err: Console) -> int:
+    """`import FILE --into DIR`: the importers do the work (deckbook.importers); this prints."""
+    from deckbook.importers import Refused, import_file
+
+    try:
+        summary = import_file(source, args.into, force=args.force, collection=args.collection, language=args.language)
+    except Refused as refused:
+        _report(err, refused.problems, "import", ok=False)
+        err.print(f"{args.into} was not written", markup=False)
+        return 1
+    if not args.quiet:
+        for line in summary.lines():
+            out.print(line, markup=False)
+    return 0
+
+
 def _usage_error(args: argparse.Namespace) -> str | None:
     what = list(args.what)
     if what[:1] == ["init"]:
         return None if len(what) == 2 else "init takes one folder: build.py init DIR [--language de]"
+    if what[:1] == ["import"]:
+        if len(what) != 2 or args.into is None:
+            return "import takes one file and a folder: build.py import FILE --into DIR [--force] [--collection FILE]"
+        return None
+    if args.into is not None or args.force or args.collection is not None:
+        return "--into, --force and --collection only apply to import"
     commands = [w for w in what if w in COMMANDS]
     unknown = [w for w in what if w not in COMMANDS and w not in renderers.names()]
     if unknown:

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from deckbook import schemacheck
-from deckbook.model import Bank, Book, Chapter, Entry, FontSpec, IndexSpec, Kind, Level, Location, Question, Status, Term
+from deckbook import ankispec, schemacheck
+from deckbook.model import AnkiSpec, Bank, Book, Chapter, Entry, FontSpec, IndexSpec, Kind, Level, Location, Question, Status, Term
 from deckbook.problems import Problem, error, warning
 from deckbook.yamlio import Lines, Path_, read_yaml
 
@@ -29,6 +29,7 @@ class SourceIndex:
     known_ids: set[str] = field(default_factory=set)  # every id written anywhere, even in broken items
     unreadable: bool = False  # some file could not be parsed: ids and index entries in it are unknown
     chapter_files: dict[str, Location] = field(default_factory=dict)
+    anki: ankispec.Places = field(default_factory=ankispec.Places)  # where the `anki:` keys are (imported banks)
 
     def text_loc(self, owner: str, key: str, offset: int = 0) -> Location | None:
         entry = self.lines.get((owner, key))
@@ -99,13 +100,15 @@ def load_bank(source: Path) -> Loaded:
     registry = book.index.file if book else IndexSpec().file
     entries = _entries(reader, source / registry, index, required=declared, declared_at=book_lines.loc(("index",)))
     terms = _terms(reader, source, index)
+    anki = _anki(reader, source, index)
     order = list(book.chapter_ids) if book else []
     chapters = _chapters(reader, source, order, book_lines, index, book)
     index.unreadable = reader.unreadable
     if book is None:
         return Loaded(None, reader.problems, index)
     media = tuple(sorted(p for p in (source / MEDIA_DIR).glob("*") if p.is_file())) if (source / MEDIA_DIR).is_dir() else ()
-    bank = Bank(book, tuple(chapters), tuple(terms), tuple(entries), source, media)
+    bank = Bank(book, tuple(chapters), tuple(terms), tuple(entries), source, media, anki)
+    reader.problems.extend(ankispec.check(bank, index.anki))
     return Loaded(bank, reader.problems, index)
 
 
@@ -206,6 +209,14 @@ def _terms(reader: _Reader, source: Path, index: SourceIndex) -> list[Term]:
     return out
 
 
+def _anki(reader: _Reader, source: Path, index: SourceIndex) -> AnkiSpec:
+    """anki.yaml, if the bank has one (banks imported from Anki; see deckbook.ankispec)."""
+    path = source / ankispec.FILE
+    data, lines = _read_optional(reader, path, "anki")
+    index.anki.spec_usable = _ok(data, reader, lines) or not (path.exists() or path.is_symlink())
+    return ankispec.read_spec(data, lines)
+
+
 def _chapter_files(reader: _Reader, folder: Path, index: SourceIndex) -> dict[str, Path]:
     """chapters/*.yaml by id; other files there are reported and ignored."""
     present: dict[str, Path] = {}
@@ -256,6 +267,7 @@ def _chapter(reader: _Reader, path: Path, chapter_id: str, number: int, index: S
     if isinstance(data.get("id"), str) and data["id"] != chapter_id:
         reader.problems.append(error(lines.loc(("id",)), f"chapter id '{data['id']}' must equal the file name '{chapter_id}'"))
     index.lines[(f"chapter:{chapter_id}", "intro")] = (lines, ("intro",))
+    index.anki.chapters[chapter_id] = (lines, ("anki",))
     questions: list[Question] = []
     for i, item in enumerate(_items(data, "questions")):
         # a question with a structural problem elsewhere still joins the bank when these three are
@@ -265,6 +277,7 @@ def _chapter(reader: _Reader, path: Path, chapter_id: str, number: int, index: S
         where: Path_ = ("questions", i)
         for key in ("question", "answer", "explanation", "cloze"):
             index.lines[(item["id"], key)] = (lines, (*where, key))
+        index.anki.questions[item["id"]] = (lines, (*where, "anki"))
         questions.append(
             Question(
                 id=item["id"],
@@ -281,6 +294,7 @@ def _chapter(reader: _Reader, path: Path, chapter_id: str, number: int, index: S
                 see=_strs(item.get("see")),
                 origin=_strs(item.get("origin")),
                 loc=lines.loc(where),
+                anki=ankispec.question_note(item.get("anki")),
             )
         )
     if not isinstance(data.get("title"), str):
@@ -293,6 +307,7 @@ def _chapter(reader: _Reader, path: Path, chapter_id: str, number: int, index: S
         intro_md=_str(data.get("intro")),
         questions=tuple(questions),
         loc=Location(lines.display, 1),
+        anki_deck=ankispec.chapter_deck(data.get("anki")),
     )
 
 

@@ -84,6 +84,77 @@ class FontSpec:
     code: tuple[str, ...] = ()
 
 
+# --- What a bank keeps of the Anki deck it was imported from (anki.yaml, `anki:` keys) ---------
+# An imported note must reach learners' collections as the same note: same GUID, same note type
+# (id, fields, templates), or Anki skips it as "conflicting" and the learner never gets an update.
+# These records let the deck renderer emit it exactly so; see README "Bring an existing deck".
+
+ROLES = ("question", "answer", "explanation", "cloze")  # the Markdown that may fill an imported field
+
+
+@dataclass(frozen=True)
+class AnkiField:
+    """One field of an imported note type; its position in the note type is its ordinal."""
+
+    name: str
+    id: int | None  # Anki's field id (None in note types older than field ids: Anki matches by name)
+    role: str | None  # one of ROLES: the question's Markdown that fills it; None: the note's own `anki.fields`
+
+
+@dataclass(frozen=True)
+class AnkiTemplate:
+    """One card template of an imported note type, as Anki stores it (HTML, Anki's {{field}} syntax)."""
+
+    name: str
+    id: int | None
+    front: str
+    back: str
+
+
+@dataclass(frozen=True)
+class AnkiNoteType:
+    """An imported note type (anki.yaml `notetypes:`), emitted as is so learners' copies match."""
+
+    key: str  # the bank's name for it: questions' `anki.notetype`
+    id: int  # the note type's id in learners' collections; never change it
+    name: str
+    cloze: bool
+    sort_field: int
+    fields: tuple[AnkiField, ...]
+    templates: tuple[AnkiTemplate, ...]
+    css: str
+    stock_kind: int | None  # Anki's originalStockKind (1 Basic … 5 Cloze, 6 Image Occlusion), if any
+    loc: Location
+
+    def field_for(self, role: str) -> AnkiField | None:
+        return next((f for f in self.fields if f.role == role), None)
+
+
+@dataclass(frozen=True)
+class AnkiSpec:
+    """anki.yaml: the imported note types, and the Anki tag each deckbook tag stands for."""
+
+    notetypes: tuple[AnkiNoteType, ...] = ()
+    tags: tuple[tuple[str, str], ...] = ()  # (deckbook tag, Anki tag as learners have it)
+
+    @cached_property
+    def notetype_by_key(self) -> dict[str, AnkiNoteType]:
+        return {nt.key: nt for nt in self.notetypes}
+
+    @cached_property
+    def tag_names(self) -> dict[str, str]:
+        return dict(self.tags)
+
+
+@dataclass(frozen=True)
+class AnkiNote:
+    """A question's `anki:` key: the Anki note it continues (its GUID and note type)."""
+
+    guid: str
+    notetype: str  # key into AnkiSpec.notetypes
+    fields: tuple[tuple[str, str], ...] = ()  # (field name, Markdown) for fields no role fills, or that fit no role
+
+
 @dataclass(frozen=True)
 class Term:
     """A glossary term: a reversible Anki note and an entry in the book's glossary."""
@@ -114,6 +185,7 @@ class Question:
     see: tuple[str, ...]
     origin: tuple[str, ...]
     loc: Location
+    anki: AnkiNote | None = None  # imported from Anki: the deck emits that note, with its GUID and note type
 
 
 @dataclass(frozen=True)
@@ -127,6 +199,7 @@ class Chapter:
     intro_md: str | None
     questions: tuple[Question, ...]
     loc: Location
+    anki_deck: str | None = None  # imported from Anki: the deck's name as learners have it (`anki: {deck: …}`)
 
 
 @dataclass(frozen=True)
@@ -165,6 +238,7 @@ class Bank:
     entries: tuple[Entry, ...]  # the index registry (empty: the bank has no index)
     source_dir: Path
     media: tuple[Path, ...] = field(default=())  # files under source/media/ that Markdown references
+    anki: AnkiSpec = field(default_factory=AnkiSpec)  # anki.yaml: what an imported bank keeps of its Anki deck
 
     @property
     def chapter_digits(self) -> int:

@@ -142,11 +142,14 @@ def _plain_texts(bank: Bank, *, markdown: bool = True) -> Iterator[tuple[str, st
 
 
 def _markdown(bank: Bank, index: SourceIndex, prepared: Prepared) -> Iterator[Problem]:
+    # Notes imported from Anki (`anki:`) are kept as learners have them: their deck has no intro
+    # (an intro would overwrite the deck's description) and their note type no explanation field.
+    # `build.py import` lists them in its summary instead.
     for c in bank.chapters:
-        if not c.intro_md:
+        if not c.intro_md and c.anki_deck is None:
             yield warning(c.loc, f"chapter '{c.id}' has no intro")
     for q in bank.questions:
-        if not q.explanation_md:
+        if not q.explanation_md and q.anki is None:
             yield warning(q.loc, f"question '{q.id}' has no explanation")
     media = bank.source_dir / MEDIA_DIR
     for f, result in prepared:

@@ -8,6 +8,7 @@ zip entries carry the deck's own date instead of the wall clock.
 
 from __future__ import annotations
 
+import functools
 import io
 import itertools
 import json
@@ -22,7 +23,17 @@ from markupsafe import Markup
 from deckbook.files import zip_add
 from deckbook.model import Bank
 from deckbook.options import DeckFilter
-from deckbook.renderers.anki_notes import NoteSpec, NoteTypeDef, card_css, deck_name, media_name, note_types, stable_id, tag_segments
+from deckbook.renderers.anki_notes import (
+    NoteSpec,
+    NoteTypeDef,
+    card_css,
+    chapter_deck,
+    deck_name,
+    media_name,
+    note_types,
+    stable_id,
+    tag_segments,
+)
 from deckbook.renderers.base import Produced, RenderContext, Renderer, Runtime, Unit, file_stem
 
 
@@ -33,12 +44,13 @@ class ModelJob:
     key: str
     id: int
     name: str
-    fields: tuple[tuple[str, int], ...]  # (name, id)
-    templates: tuple[tuple[str, str, str, int], ...]  # (name, front, back, id)
+    fields: tuple[tuple[str, int | None], ...]  # (name, id); None: an imported note type from before field ids
+    templates: tuple[tuple[str, str, str, int | None], ...]  # (name, front, back, id)
     css: str
     cloze: bool
     sort_field: int
     mod: int
+    stock_kind: int | None = None  # imported note types: Anki's originalStockKind, kept
 
 
 @dataclass(frozen=True)
@@ -112,7 +124,7 @@ def deck_job(ctx: RenderContext, filename: str, notes: list[NoteSpec]) -> DeckJo
     )
     root = bank.book.deck
     decks = [(root, stable_id(bank.book.namespace, "deck", root), description)]
-    intros = {deck_name(bank, c.number, c.title): str(ctx.html("anki").intros.get(c.id, "")) for c in bank.chapters}
+    intros = {chapter_deck(bank, c): str(ctx.html("anki").intros.get(c.id, "")) for c in bank.chapters}
     for name in dict.fromkeys(n.deck for n in notes):
         if name != root:
             decks.append((name, stable_id(bank.book.namespace, "deck", name), intros.get(name, "")))
@@ -135,6 +147,20 @@ def _mod(ctx: RenderContext, key: str) -> int:
 
 
 def _model(ctx: RenderContext, nt: NoteTypeDef, css: str) -> ModelJob:
+    if nt.imported is not None:  # learners have this note type: emit it exactly as anki.yaml records it
+        i = nt.imported
+        return ModelJob(
+            key=nt.key,
+            id=i.id,
+            name=i.name,
+            fields=tuple((f.name, f.id) for f in i.fields),
+            templates=tuple((t.name, t.front, t.back, t.id) for t in i.templates),
+            css=i.css,
+            cloze=i.cloze,
+            sort_field=i.sort_field,
+            mod=ctx.ledger.mod(f"notetype::{nt.key}"),
+            stock_kind=i.stock_kind,
+        )
     rendered = ctx.cards.templates
     return ModelJob(
         key=nt.key,
@@ -163,12 +189,25 @@ class _Note(genanki.Note):  # type: ignore[misc]
 class _Model(genanki.Model):  # type: ignore[misc]
     """A note type stamped with the time its definition last changed."""
 
-    def __init__(self, mod: int, **kwargs: Any) -> None:
+    def __init__(self, mod: int, stock_kind: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.mod = mod
+        self.stock_kind = stock_kind
 
     def to_json(self, timestamp: float, deck_id: int) -> Any:
-        return super().to_json(self.mod, deck_id)
+        data = super().to_json(self.mod, deck_id)
+        if self.stock_kind is not None:
+            data["originalStockKind"] = self.stock_kind
+        return data
+
+    @functools.cached_property
+    def _req(self) -> Any:
+        """genanki's card requirements, or "any field" for every template when genanki cannot
+        work them out (imported templates may use Anki syntax its mustache renderer rejects)."""
+        try:
+            return genanki.Model._req.func(self)
+        except Exception:
+            return [[i, "any", list(range(len(self.fields)))] for i in range(len(self.templates))]
 
 
 def build_package(job: DeckJob) -> bytes:
@@ -176,10 +215,11 @@ def build_package(job: DeckJob) -> bytes:
     models = {
         m.key: _Model(
             m.mod,
+            m.stock_kind,
             model_id=m.id,
             name=m.name,
-            fields=[{"name": name, "id": fid} for name, fid in m.fields],
-            templates=[{"name": name, "qfmt": front, "afmt": back, "id": tid} for name, front, back, tid in m.templates],
+            fields=[{"name": name, **_id(fid)} for name, fid in m.fields],
+            templates=[{"name": name, "qfmt": front, "afmt": back, **_id(tid)} for name, front, back, tid in m.templates],
             css=m.css,
             model_type=genanki.Model.CLOZE if m.cloze else genanki.Model.FRONT_BACK,
             sort_field_index=m.sort_field,
@@ -192,6 +232,11 @@ def build_package(job: DeckJob) -> bytes:
             _Note(mod, model=models[note.notetype.key], fields=list(note.fields), tags=list(note.tags), guid=note.guid, due=note.due)
         )
     return _write(list(decks.values()), job.media, job.epoch)
+
+
+def _id(value: int | None) -> dict[str, int]:
+    """An "id" key when the field or template has one (imported note types may predate them)."""
+    return {} if value is None else {"id": value}
 
 
 def _write(decks: list[genanki.Deck], media: tuple[tuple[str, bytes], ...], epoch: int) -> bytes:

@@ -7,7 +7,10 @@ Identity rules (see ../shared/design/anki.md):
 - a note's GUID is ``guid_for(namespace, id)`` (cloze notes add "cloze"), never a hash of fields;
 - note type ids derive from the namespace and a fixed key, and every field and template carries
   a hard-coded ``id``: fields may be renamed or appended (never removed or reordered) and Anki
-  still updates notes in place instead of forking a "Name+" note type.
+  still updates notes in place instead of forking a "Name+" note type;
+- a question imported from Anki (`anki:`, see `deckbook.ankispec`) keeps the note it came from:
+  its GUID, and its own note type from anki.yaml (id, fields, templates, styling as recorded),
+  each field filled from the question's Markdown by its role or from ``anki.fields``.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -22,11 +26,13 @@ import genanki
 import jinja2
 from markupsafe import Markup
 
+from deckbook.fields import Field, Role
 from deckbook.i18n import Messages
 from deckbook.ledger import Item
 from deckbook.markup import MEDIA_PREFIX, pygments_css
-from deckbook.model import Bank, Level, Question
-from deckbook.rendered import BankHtml
+from deckbook.model import AnkiNoteType, Bank, Chapter, Level, Question
+from deckbook.prepared import process
+from deckbook.rendered import BankHtml, QuestionHtml, filler
 from deckbook.renderers.indexing import entry_names, index_label
 from deckbook.report import card_url
 from deckbook.templating import card_env, source_of
@@ -57,6 +63,7 @@ class NoteTypeDef:
     templates: tuple[TemplateDef, ...]
     cloze: bool = False
     sort_field: int = 0
+    imported: AnkiNoteType | None = None  # a note type from anki.yaml: emitted exactly as recorded there
 
 
 INDEX_FIELD = "Index"  # the default name of the Q&A field listing index entries
@@ -148,6 +155,11 @@ def media_name(path: Path) -> str:
     return f"{path.stem}-{digest}{path.suffix.lower()}"
 
 
+def chapter_deck(bank: Bank, chapter: Chapter) -> str:
+    """A chapter's deck: the one learners have (imported chapters), or deckbook's numbered subdeck."""
+    return chapter.anki_deck or deck_name(bank, chapter.number, chapter.title)
+
+
 def deck_name(bank: Bank, chapter_number: int | None, title: str) -> str:
     """'<deck>::03 Networking' (numbered so Anki lists chapters in reading order), or '<deck>::<title>'."""
     if chapter_number is None:
@@ -157,10 +169,16 @@ def deck_name(bank: Bank, chapter_number: int | None, title: str) -> str:
 
 def note_types(bank: Bank) -> tuple[NoteTypeDef, ...]:
     """The bank's note types: the built-in ones, with the Q&A index field named as the bank names
-    its index (the field keeps its id, so renaming it never forks the note type)."""
+    its index (the field keeps its id, so renaming it never forks the note type), then the note
+    types imported from Anki (anki.yaml)."""
     name = index_field(bank)
     qa = replace(QA, fields=tuple(replace(f, name=name) if f.name == INDEX_FIELD else f for f in QA.fields))
-    return (qa, CLOZE, TERM)
+    return (qa, CLOZE, TERM, *(imported_type(nt) for nt in bank.anki.notetypes))
+
+
+def imported_type(nt: AnkiNoteType) -> NoteTypeDef:
+    """An anki.yaml note type as a NoteTypeDef; its key ("anki::<key>") names it in the ledger."""
+    return NoteTypeDef(f"anki::{nt.key}", nt.name, (), (), cloze=nt.cloze, sort_field=nt.sort_field, imported=nt)
 
 
 def index_field(bank: Bank) -> str:
@@ -220,11 +238,17 @@ def build_notes(bank: Bank, html: BankHtml, env: jinja2.Environment, messages: M
     ns = bank.book.namespace
     media = {p.name: media_name(p) for p in bank.media}
     see_template = env.get_template(str(TEMPLATES / "see-also.html.jinja"))
-    qa, cloze, term = note_types(bank)
+    qa, cloze, term, *imported = note_types(bank)
+    by_key = {nt.imported.key: nt for nt in imported if nt.imported is not None}
+    finish = filler("anki", env, furigana=html.furigana)
     notes: list[NoteSpec] = []
 
     def fix(text: str) -> str:
         return _rewrite_media(text, media)
+
+    def own_field(q: Question, text: str) -> str:
+        """An `anki.fields` entry's Markdown as card HTML (checked by the loader like all Markdown)."""
+        return finish(process(Field(q.id, Role.ANSWER, text, f"question '{q.id}'", q.loc))) if text.strip() else ""
 
     def see_also(ids: tuple[str, ...]) -> str:
         refs = [bank.question_by_id[i] for i in ids if i in bank.question_by_id]
@@ -234,21 +258,29 @@ def build_notes(bank: Bank, html: BankHtml, env: jinja2.Environment, messages: M
         return see_template.render(refs=items).strip()
 
     for chapter in bank.chapters:
-        deck = deck_name(bank, chapter.number, chapter.title)
+        deck = chapter_deck(bank, chapter)
         reviewed = messages.month(chapter.reviewed) if chapter.reviewed else ""
         for q in chapter.questions:
             h = html.questions[q.id]
             tags = _tags(bank, q)
             common = (q.section, str(html.titles[chapter.id]), level_badge(q.level, env))
-            kind = q.kind.label if q.kind else ""
-            fields = (
-                q.id, fix(h.question), fix(h.answer), fix(h.explanation or ""), *common, kind,
-                str(entry_names(bank, q, messages)), see_also(q.see), reviewed,
-            )  # fmt: skip
+            kept = by_key.get(q.anki.notetype) if q.anki is not None else None
             words = _words(q.question_md, q.answer_md, q.explanation_md)
             label = plain(h.question)
-            notes.append(_spec(q.id, genanki.guid_for(ns, q.id), qa, fields, tags, deck, len(notes), q.id, words, label))
-            if h.cloze is not None:
+            if q.anki is not None and kept is not None and kept.imported is not None:
+                # the note learners already have: its GUID and note type, instead of a Q&A note
+                ifields = _imported_fields(q, kept.imported, h, own_field)
+                notes.append(_spec(q.id, q.anki.guid, kept, tuple(fix(f) for f in ifields), tags, deck, len(notes), q.id, words, label))
+                cloze_taken = kept.imported.field_for("cloze") is not None
+            else:
+                kind = q.kind.label if q.kind else ""
+                fields = (
+                    q.id, fix(h.question), fix(h.answer), fix(h.explanation or ""), *common, kind,
+                    str(entry_names(bank, q, messages)), see_also(q.see), reviewed,
+                )  # fmt: skip
+                notes.append(_spec(q.id, genanki.guid_for(ns, q.id), qa, fields, tags, deck, len(notes), q.id, words, label))
+                cloze_taken = False
+            if h.cloze is not None and not cloze_taken:
                 cfields = (q.id, fix(h.cloze), fix(h.question), fix(h.answer), *common, reviewed)
                 key, guid = f"{q.id}::cloze", genanki.guid_for(ns, q.id, "cloze")
                 notes.append(_spec(key, guid, cloze, cfields, tags, deck, len(notes), q.id, _words(q.cloze_md), label))
@@ -260,6 +292,32 @@ def build_notes(bank: Bank, html: BankHtml, env: jinja2.Environment, messages: M
             _spec(t.id, genanki.guid_for(ns, t.id), term, tfields, (f"{ns}::glossary",), glossary, len(notes), None, words, t.term)
         )
     return tuple(notes)
+
+
+def _imported_fields(q: Question, nt: AnkiNoteType, h: QuestionHtml, own_field: Callable[[Question, str], str]) -> tuple[str, ...]:
+    """An imported note's fields, in its note type's order: each from the note's own `anki.fields`
+    entry if it has one, else from the question's Markdown its role names (empty without a role).
+    A block that is a single paragraph loses its <p> wrapper, as Anki's editor writes fields."""
+    own = dict(q.anki.fields) if q.anki is not None else {}
+    by_role = {"question": h.question, "answer": h.answer, "explanation": h.explanation, "cloze": h.cloze}
+    out = []
+    for f in nt.fields:
+        if f.name in own:
+            value = own_field(q, own[f.name])
+        else:
+            got = by_role.get(f.role or "")
+            value = "" if got is None else str(got)
+        out.append(_unwrap(value))
+    return tuple(out)
+
+
+_ONE_PARAGRAPH = re.compile(r"\A<p>((?:(?!</?p[ >]).)*)</p>\s*\Z", re.DOTALL)
+
+
+def _unwrap(html: str) -> str:
+    """'<p>text</p>' → 'text': a one-paragraph field as Anki's editor stores it."""
+    match = _ONE_PARAGRAPH.match(html)
+    return match.group(1) if match else html.strip()
 
 
 def _spec(
@@ -274,7 +332,7 @@ def _spec(
     substance: str,
     label: str,
 ) -> NoteSpec:
-    shown = tuple(dict.fromkeys(m for f in fields for m in _MEDIA_SRC.findall(f)))
+    shown = tuple(dict.fromkeys(name for f in fields for pair in _MEDIA_SRC.findall(f) for name in pair if name))
     return NoteSpec(key, guid, nt, tuple(fields), tags, deck, due, qid, shown, substance, label)
 
 
@@ -301,31 +359,44 @@ def tag_segments(bank: Bank) -> list[str]:
 
 
 def _tags(bank: Bank, q: Question) -> tuple[str, ...]:
+    """A note's tags. A tag anki.yaml maps is written as the Anki tag learners have (e.g.
+    Geo::Europe); a note imported from Anki carries no chapter tag, so its tags stay its own."""
     ns = bank.book.namespace
-    tags = [f"{ns}::chapter::{q.chapter_id}"]
+    names = bank.anki.tag_names
+    tags = [] if q.anki is not None else [f"{ns}::chapter::{q.chapter_id}"]
     if q.level is not None:
         tags.append(f"{ns}::level::{q.level.id}")
     if q.kind is not None:
         tags.append(f"{ns}::kind::{q.kind.id}")
     tags += [f"{ns}::{bank.book.index.tag}::{e}" for e in q.index]
-    tags += [f"{ns}::tag::{t}" for t in q.tags]
+    tags += [names.get(t, f"{ns}::tag::{t}") for t in q.tags]
     return tuple(tags)
 
 
-_MEDIA_SRC = re.compile(r'src="([^"/]+)"')
+_MEDIA_SRC = re.compile(r'src="([^"/]+)"|\[sound:([^\]/"<>]+)\]')
 
 
 def _rewrite_media(text: str, names: dict[str, str]) -> str:
-    """src="media/x.svg" → src="x-<hash>.svg": Anki keeps media flat, by file name."""
+    """src="media/x.svg" → src="x-<hash>.svg": Anki keeps media flat, by file name. A sound an
+    imported note plays ([sound:x.mp3], a file in media/) is renamed the same way."""
 
     def sub(match: re.Match[str]) -> str:
         return f'src="{names.get(match.group(1), match.group(1))}"'
 
+    def sound(match: re.Match[str]) -> str:
+        return f"[sound:{names.get(match.group(1), match.group(1))}]"
+
+    text = re.sub(r"\[sound:([^\]/\"<>]+)\]", sound, text) if "[sound:" in text else text
     return re.sub(r'src="' + re.escape(MEDIA_PREFIX) + r'([^"]+)"', sub, text)
 
 
 def notetype_text(nt: NoteTypeDef, templates: dict[str, str], css: str) -> str:
     """Everything that defines a note type; its hash drives the note type's modification time."""
+    if nt.imported is not None:  # as anki.yaml records it (field roles are deckbook's, not Anki's)
+        i = nt.imported
+        own = [(t.name, t.id, t.front, t.back) for t in i.templates]
+        fields = [(f.name, f.id) for f in i.fields]
+        return json.dumps([nt.key, i.id, i.name, i.cloze, i.sort_field, i.stock_kind, fields, own, i.css], ensure_ascii=False)
     parts = [(t.name, t.id, templates[t.front], templates[t.back]) for t in nt.templates]
     return json.dumps([nt.key, nt.title, [(f.name, f.id) for f in nt.fields], parts, css], ensure_ascii=False)
 
