@@ -15,6 +15,7 @@ at a time and skip pages whose inputs did not change.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -41,6 +42,12 @@ STYLE, SEARCH_SCRIPT, SEARCH_INDEX = "style.css", "search.js", "search-index.js"
 SEARCH_GLOBAL = "DECKBOOK_SEARCH"  # the global search-index.js assigns, and search.js reads
 
 
+@functools.lru_cache(maxsize=16384)
+def _plain(html: str) -> str:
+    """`plain`, remembered: the live preview renders the same texts after every save."""
+    return plain(html)
+
+
 def site_folder(bank: Bank) -> str:
     """The site's folder inside the output folder: <namespace>-html."""
     return f"{file_stem(bank)}-html"
@@ -59,7 +66,9 @@ def scrollable(html: str, label: str) -> Markup:
     """Wide content scrolls inside its own box on a phone, and a keyboard can scroll it: tables are
     wrapped in a focusable, labelled region; code blocks become focusable."""
     name = Markup.escape(label)
-    wrapped = _TABLE.sub(lambda m: f'<div class="wide" tabindex="0" role="group" aria-label="{name}"><table>{m.group(1)}</table></div>', html)
+    wrapped = _TABLE.sub(
+        lambda m: f'<div class="wide" tabindex="0" role="group" aria-label="{name}"><table>{m.group(1)}</table></div>', html
+    )
     return Markup(_PRE.sub('<pre tabindex="0"', wrapped))
 
 
@@ -130,14 +139,17 @@ def site_plan(ctx: RenderContext) -> SitePlan:
         "status_label": lambda status: status_label(status, messages),
         "see_also": lambda ids: see_also(ctx, html, hrefs, ids),
         "see_sections": lambda ids: see_sections(ctx, hrefs, ids),
-        "report_url": lambda q: report_url(bank.book, q, plain(html.questions[q.id].question)),
+        "report_url": lambda q: report_url(bank.book, q, _plain(html.questions[q.id].question)),
         "counts": {"questions": len(bank.questions), "chapters": len(chapters), "terms": len(bank.terms)},
         "pages": {"home": HOME, "glossary": GLOSSARY, "index": INDEX, "changes": CHANGES, "search": SEARCH, "style": STYLE},
     }
     pages: dict[str, tuple[str, Mapping[str, Any]]] = {HOME: ("home.html.jinja", {"page": HOME})}
     for i, chapter in enumerate(chapters):
         before, after = neighbours(i)
-        pages[files[chapter.id]] = ("chapter.html.jinja", {"page": files[chapter.id], "chapter": chapter, "previous": before, "next": after})
+        pages[files[chapter.id]] = (
+            "chapter.html.jinja",
+            {"page": files[chapter.id], "chapter": chapter, "previous": before, "next": after},
+        )
     if changelog:
         pages[CHANGES] = ("changes.html.jinja", {"page": CHANGES})
     if bank.terms:
@@ -177,10 +189,10 @@ def search_index(ctx: RenderContext) -> bytes:
     items: list[dict[str, str]] = []
     for q in bank.questions:
         h = html.questions[q.id]
-        text = " ".join(part for part in (plain(h.answer), plain(h.explanation or "")) if part)
-        items.append({"s": q.section, "q": plain(h.question), "u": f"{files[q.chapter_id]}#q-{q.id}", "t": text})
+        text = " ".join(part for part in (_plain(h.answer), _plain(h.explanation or "")) if part)
+        items.append({"s": q.section, "q": _plain(h.question), "u": f"{files[q.chapter_id]}#q-{q.id}", "t": text})
     for t in bank.terms:
-        items.append({"s": "", "q": t.term, "u": f"{GLOSSARY}#g-{t.id}", "t": plain(html.terms[t.id])})
+        items.append({"s": "", "q": t.term, "u": f"{GLOSSARY}#g-{t.id}", "t": _plain(html.terms[t.id])})
     data = json.dumps({"language": bank.book.language, "items": items}, ensure_ascii=False, separators=(",", ":"))
     return f"self.{SEARCH_GLOBAL} = {data};\n".encode()
 
@@ -213,7 +225,7 @@ def see_sections(ctx: RenderContext, hrefs: Mapping[str, str], ids: Iterable[str
 def see_also(ctx: RenderContext, html: BankHtml, hrefs: Mapping[str, str], ids: Iterable[str]) -> Markup:
     """ "1.2 What is …; 3.4 How do …": linked sections with their questions, joined the locale's way."""
     link = _link(ctx)
-    items = (Markup("%s %s") % (Markup(link(q, hrefs[q.id])), html.questions[q.id].question.striptags()) for q in _refs(ctx.bank, ids))
+    items = (Markup("%s %s") % (Markup(link(q, hrefs[q.id])), _plain(html.questions[q.id].question)) for q in _refs(ctx.bank, ids))
     return ctx.messages.markup_list(items)
 
 
