@@ -16,9 +16,10 @@ at a time and skip pages whose inputs did not change.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -197,14 +198,65 @@ def search_index(ctx: RenderContext) -> bytes:
     return f"self.{SEARCH_GLOBAL} = {data};\n".encode()
 
 
-def build_site(ctx: RenderContext) -> dict[str, bytes]:
-    """Every file of the web edition, by path relative to the site folder."""
+def build_site(ctx: RenderContext, memo: MutableMapping[str, tuple[str, bytes]] | None = None) -> dict[str, bytes]:
+    """Every file of the web edition, by path relative to the site folder. With `memo` (kept by
+    the caller between builds: page → key and bytes) a page whose inputs did not change is not
+    rendered again (`page_keys`)."""
     plan = site_plan(ctx)
-    out = {name: render_page(ctx, plan, name) for name in plan.pages}
+    keys = page_keys(ctx, plan) if memo is not None else {}
+    out = {}
+    for name in plan.pages:
+        known = memo.get(name) if memo is not None else None
+        if known is None or known[0] != keys[name]:
+            known = (keys.get(name, ""), render_page(ctx, plan, name))
+            if memo is not None:
+                memo[name] = known
+        out[name] = known[1]
     out.update(assets(ctx))
     out[SEARCH_INDEX] = search_index(ctx)
     out.update({name: path.read_bytes() for name, path in plan.media.items()})
     return out
+
+
+def page_keys(ctx: RenderContext, plan: SitePlan) -> dict[str, str]:
+    """For each page, a digest of what it shows. Every page shows the bank's frame (the book, the
+    chapters, every question's number, heading and cross-references, the terms, the index, the
+    changelog, the templates and the catalogue in use); beyond it a chapter page shows its own
+    intro, answers and explanations, the home page the description and the guide, the glossary
+    the definitions. So an edited answer changes the key of its own chapter page only."""
+    bank, web = ctx.bank, plan.common["html"]
+    frame = hashlib.sha256()
+
+    def add(digest: Any, *parts: object) -> None:
+        digest.update(repr(parts).encode("utf-8", "surrogatepass"))
+
+    add(frame, bank.book, ctx.info, ctx.messages.language, sorted(plan.pages), _templates(ctx))
+    for c in bank.chapters:
+        add(frame, c.id, c.number, c.title, c.reviewed)
+        for q in c.questions:
+            add(frame, q.id, q.section, q.level, q.kind, q.index, q.see, q.tags, str(web.questions[q.id][0]))
+    add(frame, [(t.id, t.term, t.see) for t in bank.terms], [(e.id, e.name, e.status, e.note) for e in bank.entries])
+    for r in plan.common["changelog"]:
+        add(frame, r.version, r.first, [q.id for q in r.added], [q.id for q in r.corrected], [(g.key, g.question, g.replacement) for g in r.removed])
+    keys = {}
+    for name, (_template, values) in plan.pages.items():
+        page = frame.copy()
+        chapter = values.get("chapter")
+        if chapter is not None:
+            add(page, str(web.intros.get(chapter.id, "")), [tuple(map(str, web.questions[q.id])) for q in chapter.questions])
+        elif name == HOME:
+            add(page, str(web.description), str(web.guide))
+        elif name == GLOSSARY:
+            add(page, [str(web.terms[t.id]) for t in bank.terms])
+        keys[name] = page.hexdigest()
+    return keys
+
+
+def _templates(ctx: RenderContext) -> list[str]:
+    """The text of every template of the web edition and of the language's catalogue."""
+    env = ctx.env
+    names = sorted(n for n in env.list_templates() if n.startswith(T) or n == f"locale/{ctx.messages.language}.po")
+    return [source_of(env, n) for n in names]
 
 
 def _refs(bank: Bank, ids: Iterable[str]) -> list[Question]:

@@ -97,11 +97,10 @@ def _watched(options: ServeOptions) -> list[Path]:
 
 def _rebuild(config: live.Config, state: live.State, board: Board, say: Say, warn: Say) -> None:
     """One rebuild, published to the browser and the terminal."""
-    result = live.rebuild(config, state)
+    result = live.rebuild(config, state, board.published)
     for p in result.problems:
         warn(str(p))
     if result.ok:
-        board.published(result.changed)
         pages = sum(1 for name in result.changed if name.endswith(".html"))
         say(f"rebuilt in {result.seconds:.2f} s: {len(result.changed)} files changed ({pages} pages)")
         return
