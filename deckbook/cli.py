@@ -104,10 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.what[0] if args.what and args.what[0] in COMMANDS else None
     if command == "init":
         return _init(Path(args.what[1]), args, out, err)
-    if command == "diff":
-        return _diff(args, out, err)
-    if command == "serve":
-        return _serve(args, out, err)
+    if command in ("diff", "serve"):
+        return {"diff": _diff, "serve": _serve}[command](args, out, err)
     if command == "check":
         outcome = pipeline.check(args.source, strict=args.strict, locked=args.locked, templates=args.templates, jobs=args.jobs)
         _report(err, outcome.problems, "check", outcome.ok)

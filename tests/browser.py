@@ -20,7 +20,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -72,10 +72,8 @@ class Browser:
         try:
             yield browser
         finally:
-            try:
+            with suppress(BrowserError, OSError):
                 browser.call("Browser.close", timeout=5)
-            except (BrowserError, OSError):
-                pass
             try:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -163,7 +161,9 @@ class Page:
         """The value of `expression` (awaited if it is a promise), as JSON-able data."""
         got = self.call("Runtime.evaluate", {"expression": expression, "returnByValue": True, "awaitPromise": True}, timeout)
         if "exceptionDetails" in got:
-            raise BrowserError(f"{expression[:80]}…: {got['exceptionDetails'].get('exception', {}).get('description', got['exceptionDetails'])}")
+            raise BrowserError(
+                f"{expression[:80]}…: {got['exceptionDetails'].get('exception', {}).get('description', got['exceptionDetails'])}"
+            )
         return got["result"].get("value")
 
     @property

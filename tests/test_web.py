@@ -22,7 +22,9 @@ from tests.conftest import ROOT, Cli, copy_bank, memory_context
 
 ARTIFACTS = ROOT / "tests" / "artifacts" / "web"
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (.ci/run installs it)")
-needs_vnu = pytest.mark.skipif(shutil.which("java") is None or not wc.VNU_JAR.exists(), reason="needs Java and vnu-jar (.ci/run installs them)")
+needs_vnu = pytest.mark.skipif(
+    shutil.which("java") is None or not wc.VNU_JAR.exists(), reason="needs Java and vnu-jar (.ci/run installs them)"
+)
 needs_axe = pytest.mark.skipif(not wc.AXE.exists(), reason="axe-core is not installed (.ci/run installs it)")
 
 
@@ -120,7 +122,7 @@ def test_glossary_and_index_pages_link_to_their_questions(minimal_site: Path) ->
     glossary = (minimal_site / "glossary.html").read_text()
     assert 'id="g-term-rpo"' in glossary
     index = (minimal_site / "bank-index.html").read_text()
-    assert "<h1 id=\"index\">Index of services</h1>" in index
+    assert '<h1 id="index">Index of services</h1>' in index
     assert re.search(r'<li id="e-s3"><strong>Amazon S3</strong>: <a href="ch01.html#q-bas-durability">1.1</a>', index)
 
 
@@ -134,7 +136,10 @@ def test_report_links_when_the_book_names_a_tracker(minimal: Path, tmp_path: Pat
     book.write_text(book.read_text() + 'report: "https://example.org/issues/new?title={section}%20{title}&id={id}"\n')
     assert cli("web", "--source", minimal, "--out", tmp_path / "out", "-q").code == 0
     page = (tmp_path / "out" / "minimal-test-html" / "ch01.html").read_text()
-    assert '<p class="report"><a href="https://example.org/issues/new?title=1.1%20How%20durable%20is%20Amazon%20S3%20Standard%3F&amp;id=bas-durability">Report a mistake</a></p>' in page
+    assert (
+        '<p class="report"><a href="https://example.org/issues/new?title=1.1%20How%20durable%20is%20Amazon%20S3%20Standard%3F'
+        '&amp;id=bas-durability">Report a mistake</a></p>' in page
+    )
 
 
 def test_formulas_are_mathml_and_readings_ruby_in_the_book_language(de_site: Path) -> None:
@@ -217,7 +222,7 @@ def test_preview_shows_every_card_of_every_note_with_the_deck_templates(tmp_path
     ctx = memory_context(copy_bank("minimal", tmp_path), tmp_path / "store")
     files = build_preview(ctx)
     assert {"index.html", "ch01.html", "ch02.html", "glossary.html", "card.css", "preview.js"} <= set(files)
-    assert files["card.css"].decode() .startswith("/* deckbook card style")
+    assert files["card.css"].decode().startswith("/* deckbook card style")
     ch01 = files["ch01.html"].decode()
     assert ch01.count("<iframe ") == 2 * 3  # two Q&A notes and one cloze note, front and back each
     assert "[...]" in ch01 and "eleven nines" in ch01 and "srcdoc=" in ch01
@@ -287,7 +292,11 @@ def test_pages_render_without_errors_or_overflow(
     browser: Browser, shipped_site: Path, shipped_preview: Path, width: int, dark: bool
 ) -> None:
     scheme = "dark" if dark else "light"
-    for label, path in [("home", shipped_site / "index.html"), ("chapter", shipped_site / "ch07.html"), ("preview", shipped_preview / "ch07.html")]:
+    for label, path in [
+        ("home", shipped_site / "index.html"),
+        ("chapter", shipped_site / "ch07.html"),
+        ("preview", shipped_preview / "ch07.html"),
+    ]:
         page = open_page(browser, path.as_uri(), width, dark)
         measured = page.evaluate(OVERFLOW)
         assert measured["scroll"] <= width and measured["wide"] == [], (label, measured)

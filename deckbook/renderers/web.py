@@ -237,7 +237,14 @@ def page_keys(ctx: RenderContext, plan: SitePlan) -> dict[str, str]:
             add(frame, q.id, q.section, q.level, q.kind, q.index, q.see, q.tags, str(web.questions[q.id][0]))
     add(frame, [(t.id, t.term, t.see) for t in bank.terms], [(e.id, e.name, e.status, e.note) for e in bank.entries])
     for r in plan.common["changelog"]:
-        add(frame, r.version, r.first, [q.id for q in r.added], [q.id for q in r.corrected], [(g.key, g.question, g.replacement) for g in r.removed])
+        add(
+            frame,
+            r.version,
+            r.first,
+            [q.id for q in r.added],
+            [q.id for q in r.corrected],
+            [(g.key, g.question, g.replacement) for g in r.removed],
+        )
     keys = {}
     for name, (_template, values) in plan.pages.items():
         page = frame.copy()

@@ -92,7 +92,7 @@ def seed(config: Config, state: State) -> None:
         state.markdown.update(MarkdownCache.load(config.out / CACHE_DIR / CACHE_NAME).entries)
 
 
-def rebuild(config: Config, state: State, publish: Callable[[tuple[str, ...]], None] = lambda _changed: None) -> Result:
+def rebuild(config: Config, state: State, publish: Callable[[tuple[str, ...]], object] = lambda _changed: None) -> Result:
     """Validate the bank and, if it is usable, write the web edition, `publish` what changed in it
     (so the browser can reload at once), then write the card preview and publish that."""
     start = time.perf_counter()
@@ -146,6 +146,7 @@ def _write(root: Path, files: dict[str, bytes], before: set[str]) -> list[str]:
 def shown(path: Path) -> str:
     """A path as the terminal shows it: relative to the working folder when it is inside it."""
     try:
-        return os.path.relpath(path)
+        relative = os.path.relpath(path)
     except ValueError:
         return str(path)
+    return str(path) if relative.startswith("..") else relative

@@ -11,6 +11,7 @@ shows them too. Ctrl-C (or SIGTERM) stops it cleanly: exit status 0, the private
 from __future__ import annotations
 
 import errno
+import logging
 import shutil
 import signal
 import tempfile
@@ -45,6 +46,7 @@ Say = Callable[[str], None]
 
 def serve(options: ServeOptions, say: Say, warn: Say) -> int:
     """Run until interrupted; 0 when stopped by Ctrl-C, 1 when the port is taken."""
+    logging.getLogger("watchfiles").setLevel(logging.ERROR)  # it would announce Ctrl-C itself
     root = Path(tempfile.mkdtemp(prefix="deckbook-serve-"))
     config = live.Config(options.source, root, options.templates, options.out)
     board = Board()
