@@ -9,8 +9,9 @@ writes the index as JSON inside a script (``search-index.js``; a script, because
 let a page fetch a file:// URL) and ``search.js`` looks questions, answers, explanations and
 glossary terms up in it. The renderer's one unit writes the site into ``<namespace>-html/``.
 
-`SitePlan` and `render_page` let a caller (the live preview, `deckbook.serve`) render one page
-at a time and skip pages whose inputs did not change.
+A caller that builds again and again (the live preview, `deckbook.web.serve`) passes a memo to
+`build_site`: a page is rendered again only when the digest of what it shows (`page_keys`)
+changed, so an edited answer re-renders its own chapter page and nothing else.
 """
 
 from __future__ import annotations

@@ -21,10 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
+import jinja2
 import watchfiles
 
 from deckbook import i18n
-from deckbook.problems import Problem, Severity, count
+from deckbook.model import Location
+from deckbook.problems import Problem, Severity, count, error
 from deckbook.templating import TEMPLATES_DIR, make_env
 from deckbook.web import live
 from deckbook.web.server import HOST, Board, make_server
@@ -99,7 +101,15 @@ def _watched(options: ServeOptions) -> list[Path]:
 
 def _rebuild(config: live.Config, state: live.State, board: Board, say: Say, warn: Say) -> None:
     """One rebuild, published to the browser and the terminal."""
-    result = live.rebuild(config, state, board.published)
+    try:
+        result = live.rebuild(config, state, board.published)
+    except jinja2.TemplateError as exc:  # a template being edited: say where, keep serving
+        where = (
+            Location(live.shown(Path(exc.filename)), exc.lineno) if isinstance(exc, jinja2.TemplateSyntaxError) and exc.filename else None
+        )
+        result = live.Result(False, (error(where or Location("templates"), f"template: {exc}"),))
+    except Exception as exc:  # a bug in deckbook: the terminal and the page say so; the next save tries again
+        result = live.Result(False, (error(Location("deckbook"), f"internal error: {type(exc).__name__}: {exc}"),))
     for p in result.problems:
         warn(str(p))
     if result.ok:
