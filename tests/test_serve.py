@@ -54,9 +54,9 @@ class Served:
 
 
 @contextmanager
-def serving(source: Path, out: Path, port: int | None = None) -> Iterator[Served]:
-    port = port or free_port()
-    command = [sys.executable, str(ROOT / "build.py"), "serve", "--source", str(source), "--out", str(out), "--port", str(port)]
+def serving(source: Path, out: Path, *options: str) -> Iterator[Served]:
+    port = free_port()
+    command = [sys.executable, str(ROOT / "build.py"), "serve", "--source", str(source), "--out", str(out), "--port", str(port), *options]
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "400"}
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=source.parent)
     served = Served(proc, port, [])
@@ -127,6 +127,26 @@ def test_serve_rebuilds_on_save_shows_problems_and_stops_cleanly(tmp_path: Path)
     assert printed.rstrip().endswith("stopped")
     assert not (out / "minimal-test-html").exists() and not list(out.glob("*.apkg"))  # the release outputs are never written
     assert not (source / "deckbook.lock").exists()  # nor the ledger
+
+
+def test_a_broken_template_shows_where_and_its_removal_restores_the_page(tmp_path: Path) -> None:
+    source = copy_bank("minimal", tmp_path)
+    mine = tmp_path / "mine"
+    (mine / "web").mkdir(parents=True)
+    with serving(source, tmp_path / "output", "--templates", str(mine)) as served:
+        override = mine / "web" / "home.html.jinja"
+        override.write_text(
+            '{% extends "web/_page.html.jinja" %}\n{% block title %}Mine{% endblock %}\n{% block body %}{{ oops( }}{% endblock %}\n'
+        )
+        until(lambda: '<span class="where">mine/web/home.html.jinja:3</span>' in served.get("/"), 10)
+        assert "template: unexpected &#39;}&#39;" in served.get("/ch01.html")
+        override.write_text(
+            '{% extends "web/_page.html.jinja" %}\n{% block title %}Mine{% endblock %}\n{% block body %}<h1>My home</h1>{% endblock %}\n'
+        )
+        until(lambda: "<h1>My home</h1>" in served.get("/"), 10)
+        override.unlink()
+        until(lambda: '<h1 id="book-title">Minimal Bank</h1>' in served.get("/"), 10)
+        assert served.stop()[0] == 0
 
 
 def test_a_taken_port_is_a_clear_error(tmp_path: Path) -> None:

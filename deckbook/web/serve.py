@@ -33,6 +33,7 @@ from deckbook.web.server import HOST, Board, make_server
 
 DEBOUNCE_MS = 30  # editors write a file in several steps; wait this long for the last one
 STEP_MS = 10
+IDLE_MS = 200  # the watcher reports "nothing" this often; its first report says it has started
 
 
 @dataclass(frozen=True)
@@ -68,12 +69,22 @@ def serve(options: ServeOptions, say: Say, warn: Say) -> int:
             config.site.mkdir(parents=True, exist_ok=True)
             _rebuild(config, state, board, say, warn)
             thread.start()
-            port = server.server_address[1]
-            say(f"serving {state.title or options.source} at http://{HOST}:{port}/  (card preview: http://{HOST}:{port}/preview/)")
-            say(f"watching {live.shown(options.source)} and the templates; Ctrl-C stops")
-            for changes in watchfiles.watch(*_watched(options), debounce=DEBOUNCE_MS, step=STEP_MS, raise_interrupt=False):
-                if changes:
-                    _rebuild(config, state, board, say, warn)
+            watching = False
+            templates = [p.resolve() for p in _watched(options)[1:]]
+            changes_seen = watchfiles.watch(
+                *_watched(options), debounce=DEBOUNCE_MS, step=STEP_MS, rust_timeout=IDLE_MS, yield_on_timeout=True, raise_interrupt=False
+            )
+            for changes in changes_seen:
+                if not watching:  # the watcher runs from here on: catch up with saves made while it started, then say so
+                    watching = True
+                    state.env = None
+                    _rebuild(config, state, board, say, warn, quiet=True)
+                    _announce(options, state, server.server_address[1], say)
+                if not changes:
+                    continue
+                if any(Path(path).resolve().is_relative_to(root) for _, path in changes for root in templates):
+                    state.env = None  # a template was added, removed or edited: compile them afresh
+                _rebuild(config, state, board, say, warn)
         except KeyboardInterrupt:
             pass
         finally:
@@ -88,6 +99,11 @@ def serve(options: ServeOptions, say: Say, warn: Say) -> int:
         shutil.rmtree(root, ignore_errors=True)
 
 
+def _announce(options: ServeOptions, state: live.State, port: int, say: Say) -> None:
+    say(f"serving {state.title or options.source} at http://{HOST}:{port}/  (card preview: http://{HOST}:{port}/preview/)")
+    say(f"watching {live.shown(options.source)} and the templates; Ctrl-C stops")
+
+
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -99,8 +115,8 @@ def _watched(options: ServeOptions) -> list[Path]:
     return [p for p in paths if p.exists()]
 
 
-def _rebuild(config: live.Config, state: live.State, board: Board, say: Say, warn: Say) -> None:
-    """One rebuild, published to the browser and the terminal."""
+def _rebuild(config: live.Config, state: live.State, board: Board, say: Say, warn: Say, *, quiet: bool = False) -> None:
+    """One rebuild, published to the browser and the terminal (`quiet`: only if it changed something)."""
     try:
         result = live.rebuild(config, state, board.published)
     except jinja2.TemplateError as exc:  # a template being edited: say where, keep serving
@@ -110,6 +126,8 @@ def _rebuild(config: live.Config, state: live.State, board: Board, say: Say, war
         result = live.Result(False, (error(where or Location("templates"), f"template: {exc}"),))
     except Exception as exc:  # a bug in deckbook: the terminal and the page say so; the next save tries again
         result = live.Result(False, (error(Location("deckbook"), f"internal error: {type(exc).__name__}: {exc}"),))
+    if result.ok and quiet and not result.changed:
+        return
     for p in result.problems:
         warn(str(p))
     if result.ok:
