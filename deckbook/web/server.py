@@ -26,9 +26,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from deckbook.renderers.web import SEARCH, SEARCH_INDEX, SEARCH_SCRIPT
 from deckbook.templating import TEMPLATES_DIR
 
 HOST = "127.0.0.1"
+PREVIEW_FOLDER = "preview"  # the card preview's pages, which the site's files do not show
 EVENTS, SCRIPT = "/_deckbook/events", "/_deckbook/live.js"
 KEEP_ALIVE = 10.0  # seconds between comments on an idle event stream (a closed tab is noticed then)
 LIVE_JS = (TEMPLATES_DIR / "web" / "live" / "live.js").read_bytes()
@@ -52,6 +54,17 @@ def url_path(name: str) -> str:
     return "/" + name
 
 
+def shown_by(name: str, pages: Iterable[str]) -> list[str]:
+    """The URL paths of the pages that show site file `name`: a page itself; the search index and
+    script only the search page; any other file (a stylesheet, an image) every page of its folder."""
+    if name.endswith(".html"):
+        return [url_path(name)]
+    if name in (SEARCH_INDEX, SEARCH_SCRIPT):
+        return [url_path(SEARCH)]
+    folder = url_path(name).rsplit("/", 1)[0] + "/"
+    return [p for p in pages if p.startswith(folder) and (folder != "/" or not p.startswith(f"/{PREVIEW_FOLDER}/"))]
+
+
 class Board:
     """The current `Status`, shared between threads: rebuilds publish, event streams wait."""
 
@@ -66,17 +79,14 @@ class Board:
             return self._status
 
     def published(self, changed: Iterable[str]) -> Status:
-        """A good rebuild: the pages in `changed` (site paths) are new; any other change (a
-        stylesheet, a script, an image) may show on every page, so every page is new then."""
+        """A good rebuild: the pages in `changed` (site paths) are new, and so are the pages that
+        show another changed file (`shown_by`)."""
         with self._changed:
             old = self._status
             generation = old.generation + 1
-            names = list(changed)
-            pages = [url_path(n) for n in names if n.endswith(".html")]
             versions = dict(old.versions)
-            if len(pages) < len(names):
-                versions = dict.fromkeys(versions, generation)
-            versions.update(dict.fromkeys(pages, generation))
+            for name in changed:
+                versions.update(dict.fromkeys(shown_by(name, versions), generation))
             self._status = Status(generation, versions, None)
             self._changed.notify_all()
             return self._status
