@@ -16,12 +16,13 @@ from deckbook import pipeline, releasediff, renderers
 from deckbook.options import PAPERS, AnkiOptions, DeckFilter, FlashcardOptions, Options
 from deckbook.problems import Problem, Severity, count
 
-COMMANDS = ("check", "lock", "init", "diff", "import")
+COMMANDS = ("check", "lock", "init", "diff", "import", "serve")
+ALIASES = {"html": "web"}  # a target's other name: `build.py html` builds the web edition
 EPILOG = """\
 commands:
   (none)            build every output: the Anki decks, the PDF handbooks, the flashcards, the EPUB
-  anki pdf flashcards epub
-                    build only these outputs
+  anki pdf flashcards epub web
+                    build only these outputs (html is another name for web)
   check             validate the source and report every problem; writes nothing
   lock              refresh the ledger (source/deckbook.lock) without building anything
   init DIR          start a new bank in DIR (a small, valid example; --language sets its language)
@@ -30,6 +31,8 @@ commands:
                     a bank from an existing deck: an Anki package (.apkg, .colpkg), a CSV/TSV file
                     or Anki's "Notes in Plain Text", or Obsidian_to_Anki Markdown; learners' review
                     history survives (README: "Bring an existing deck")
+  serve             the web edition and a card preview on http://127.0.0.1:8000/, rebuilt and
+                    reloaded on every save (--port N); Ctrl-C stops it
 
 examples:
   uv run build.py                               everything, into output/
@@ -70,6 +73,7 @@ def parser() -> argparse.ArgumentParser:
         help="for CSV and Markdown: an Anki package or collection holding the notes (keeps learners' history)",
     )
     p.add_argument("--json", action="store_true", help="with diff: print JSON")
+    p.add_argument("--port", type=int, default=8000, metavar="N", help="with serve: the port on 127.0.0.1 (default: 8000)")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.add_argument("--locked", action="store_true", help="with check: fail when the ledger is out of date")
     deck = p.add_argument_group("focused Anki deck (same notes and GUIDs as the full deck)")
@@ -101,6 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     cli = parser()
     try:
         args = cli.parse_args(argv)
+        if args.what[:1] != ["init"]:
+            args.what = [ALIASES.get(w, w) for w in args.what]
     except SystemExit as stop:  # --help (0) or a usage error argparse has already printed (2)
         return stop.code if isinstance(stop.code, int) else 2
     err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False, markup=False)
@@ -111,12 +117,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         err.print(f"build.py: error: {usage}", markup=False)
         return 2
     command = args.what[0] if args.what and args.what[0] in COMMANDS else None
-    if command == "init":
-        return _init(Path(args.what[1]), args, out, err)
-    if command == "diff":
-        return _diff(args, out, err)
-    if command == "import":
-        return _import(Path(args.what[1]), args, out, err)
+    if command in ("init", "import"):
+        return {"init": _init, "import": _import}[command](Path(args.what[1]), args, out, err)
+    if command in ("diff", "serve"):
+        return {"diff": _diff, "serve": _serve}[command](args, out, err)
     if command == "check":
         outcome = pipeline.check(args.source, strict=args.strict, locked=args.locked, templates=args.templates, jobs=args.jobs)
         _report(err, outcome.problems, "check", outcome.ok)
@@ -246,6 +250,14 @@ def _import(source: Path, args: argparse.Namespace, out: Console, err: Console) 
     return 0
 
 
+def _serve(args: argparse.Namespace, out: Console, err: Console) -> int:
+    """`serve`: the live preview, until Ctrl-C (exit 0); 1 when the port is taken."""
+    from deckbook.web.serve import ServeOptions, serve
+
+    options = ServeOptions(args.source, args.port, args.templates, args.out)
+    return serve(options, lambda line: out.print(line, markup=False), lambda line: err.print(line, markup=False))
+
+
 def _usage_error(args: argparse.Namespace) -> str | None:
     what = list(args.what)
     if what[:1] == ["init"]:
@@ -262,6 +274,10 @@ def _usage_error(args: argparse.Namespace) -> str | None:
         return f"unknown command or target '{unknown[0]}' (choose from {', '.join(COMMANDS + tuple(renderers.names()))})"
     if commands and len(what) > 1:
         return f"'{commands[0]}' takes no targets"
+    if args.port != 8000 and commands != ["serve"]:
+        return "--port only applies to serve"
+    if not 0 <= args.port <= 65535:
+        return f"--port must be between 0 and 65535; got {args.port}"
     if args.json and commands != ["diff"]:
         return "--json only applies to diff"
     if args.locked and commands != ["check"]:

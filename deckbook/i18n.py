@@ -13,6 +13,7 @@ catalogue), and dates and months formatted for the locale by Babel.
 
 from __future__ import annotations
 
+import functools
 import gettext
 import io
 import re
@@ -83,7 +84,7 @@ class Messages:
         """`list` of HTML pieces (links, slots): the joining words are the locale's, escaped."""
         pieces = [Markup(item) for item in items]
         marks = [f"\ue010{i}\ue011" for i in range(len(pieces))]
-        joined = Markup.escape(format_list(marks, locale=self.locale)) if marks else Markup("")
+        joined = Markup.escape(_list_of_marks(self.locale, len(marks))) if marks else Markup("")
         for mark, piece in zip(marks, pieces, strict=True):
             joined = Markup(str(joined).replace(mark, str(piece)))
         return joined
@@ -108,6 +109,12 @@ class Messages:
         """'2026-11' as the locale writes a month: November 2026, novembre 2026, 2026年11月."""
         year, month = (int(part) for part in year_month.split("-"))
         return format_skeleton("yMMMM", date(year, month, 1), locale=self.locale)
+
+
+@functools.lru_cache(maxsize=256)
+def _list_of_marks(locale: Locale, n: int) -> str:
+    """The locale's list of `n` placeholders (what `markup_list` fills), worked out once."""
+    return format_list([f"\ue010{i}\ue011" for i in range(n)], locale=locale)
 
 
 def _locale(language: str, catalogue: str) -> Locale:

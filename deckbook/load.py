@@ -15,7 +15,7 @@ from typing import Any
 from deckbook import ankispec, schemacheck
 from deckbook.model import AnkiSpec, Bank, Book, Chapter, Entry, FontSpec, IndexSpec, Kind, Level, Location, Question, Status, Term
 from deckbook.problems import Problem, error, warning
-from deckbook.yamlio import Lines, Path_, read_yaml
+from deckbook.yamlio import MAX_FILE_BYTES, Lines, Path_, YamlDoc, read_yaml
 
 CHAPTER_DIR = "chapters"
 MEDIA_DIR = "media"
@@ -45,14 +45,21 @@ class Loaded:
     index: SourceIndex
 
 
+ReadMemo = dict[tuple[str, str], tuple[bytes, YamlDoc, tuple[Problem, ...]]]
+"""A file's last reading, for a caller that loads the same bank again and again (the live
+preview): (kind, path) → its bytes, the parsed document and the problems reading it found.
+A file whose bytes are the same is not parsed or checked again."""
+
+
 class _Reader:
     """Reads files under one source root, refusing anything that resolves outside it."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, memo: ReadMemo | None = None) -> None:
         self.root = root
         self.real_root = root.resolve()
         self.problems: list[Problem] = []
         self.unreadable = False
+        self.memo = memo
 
     def display(self, path: Path) -> str:
         return os.path.normpath(str(path))
@@ -72,7 +79,7 @@ class _Reader:
         if not path.is_file():
             self.problems.append(error(Location(shown), "is not a regular file"))
             return None, Lines(shown)
-        doc, problems = read_yaml(path, shown)
+        doc, problems = self._parsed(path, shown, kind)
         self.problems.extend(problems)
         if doc.data is None:
             self.unreadable = True
@@ -82,14 +89,30 @@ class _Reader:
             self.problems.append(error(Location(shown, 1), f"file must be a mapping of keys, not {found}"))
             self.unreadable = True
             return None, doc.lines
-        structural = schemacheck.check(kind, doc.data, doc.lines)
-        self.problems.extend(structural)
         return doc.data, doc.lines
 
+    def _parsed(self, path: Path, shown: str, kind: str) -> tuple[YamlDoc, list[Problem]]:
+        """The file's document and every problem in it (YAML, then structure); from the memo when
+        its bytes did not change."""
+        try:
+            raw = path.read_bytes() if self.memo is not None and path.stat().st_size <= MAX_FILE_BYTES else None
+        except OSError:  # read_yaml reports it
+            raw = None
+        known = self.memo.get((kind, shown)) if self.memo is not None else None
+        if known is not None and known[0] == raw:
+            return known[1], list(known[2])
+        doc, problems = read_yaml(path, shown)
+        if isinstance(doc.data, dict):
+            problems += schemacheck.check(kind, doc.data, doc.lines)
+        if self.memo is not None and raw is not None:
+            self.memo[(kind, shown)] = (raw, doc, tuple(problems))
+        return doc, problems
 
-def load_bank(source: Path) -> Loaded:
-    """Load everything under `source`; see the module docstring for the contract."""
-    reader = _Reader(source)
+
+def load_bank(source: Path, memo: ReadMemo | None = None) -> Loaded:
+    """Load everything under `source`; see the module docstring for the contract. With `memo`,
+    files unchanged since the last load with the same memo are not parsed again."""
+    reader = _Reader(source, memo)
     index = SourceIndex()
     if not source.is_dir():
         return Loaded(None, [error(Location(reader.display(source)), "source folder not found")], index)

@@ -30,7 +30,7 @@ from deckbook import i18n, incremental, outlock, releasediff, renderers, schedul
 from deckbook import ledger as ledger_mod
 from deckbook.fields import markdown_fields
 from deckbook.files import ZIP_EPOCH_MIN, iso_date, write_atomic, write_if_changed
-from deckbook.load import SourceIndex, load_bank
+from deckbook.load import ReadMemo, SourceIndex, load_bank
 from deckbook.model import Bank, Location
 from deckbook.options import Options
 from deckbook.prepared import CACHE_NAME, MarkdownCache, Prepared, prepare
@@ -78,10 +78,11 @@ class Checked:
     problems: tuple[Problem, ...]
 
 
-def check_source(source: Path, jobs: int = 1, cache: MarkdownCache | None = None) -> Checked:
+def check_source(source: Path, jobs: int = 1, cache: MarkdownCache | None = None, reads: ReadMemo | None = None) -> Checked:
     """Load and validate; every problem, sorted. Markdown is parsed once per field, in `jobs`
-    processes, and taken from `cache` where the last build saw the same text."""
-    loaded = load_bank(source)
+    processes, and taken from `cache` where the last build saw the same text (and files from
+    `reads` where the last load saw the same bytes: `load_bank`)."""
+    loaded = load_bank(source, reads)
     problems = list(loaded.problems)
     prepared = None
     if loaded.bank is not None:

@@ -7,7 +7,10 @@ Run it after `uv run build.py`: it reads the outputs in --out and writes docs/*.
 - handbook-spread.png: two facing A4 pages around the first question with a table;
 - card-light.png, card-night.png: one Q&A card's back as Anki renders it (the real engine
   renders the note; headless Chromium draws it at phone width);
-- ebook-page.png: the start of chapter 2 of the e-book in Chromium at 600 × 800, e-reader size.
+- ebook-page.png: the start of chapter 2 of the e-book in Chromium at 600 × 800, e-reader size;
+- web-home.png: the web edition's home page in Chromium at 1280 × 900;
+- serve-preview.png: the card preview that `build.py serve` shows (chapter 1's cards at phone
+  width), made by the live preview's own rebuild into a temporary folder.
 
 Needs pdftoppm (poppler-utils) and Chromium, both in .ci/apt-packages.txt.
 """
@@ -118,6 +121,21 @@ def ebook_page(out: Path, stem: str, work: Path) -> Path:
     return target
 
 
+def web_pictures(out: Path, stem: str, source: Path, work: Path) -> list[Path]:
+    """The web edition's home page, and the card preview as `serve` shows it."""
+    from deckbook.web import live
+
+    home = DOCS / "web-home.png"
+    screenshot(out / f"{stem}-html" / "index.html", home, 1280, 900, work)
+    result = live.rebuild(live.Config(source, work / "live"), live.State())
+    if not result.ok:
+        sys.exit("pictures.py: the bank has problems: " + "; ".join(map(str, result.problems)))
+    preview = DOCS / "serve-preview.png"
+    first = sorted((work / "live" / "site" / "preview").glob("ch*.html"))[0]
+    screenshot(first, preview, 1280, 900, work)
+    return [home, preview]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "output")
@@ -131,10 +149,11 @@ def main() -> int:
     stem = bank.book.namespace
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        for part in ("spread", "cards", "ebook"):
+        for part in ("spread", "cards", "ebook", "web"):
             (work / part).mkdir()
         made = [spread(args.out, stem, args.source, work / "spread"), *cards(args.out, stem, work / "cards")]
         made.append(ebook_page(args.out, stem, work / "ebook"))
+        made += web_pictures(args.out, stem, args.source, work / "web")
     for path in made:
         print(f"wrote {path.relative_to(ROOT)}")
     return 0

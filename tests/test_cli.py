@@ -83,7 +83,7 @@ def test_lock_refreshes_only_the_ledger(minimal: Path, tmp_path: Path, cli: Cli)
 
 
 def test_registry_has_every_format() -> None:
-    assert renderers.names() == ["anki", "pdf", "flashcards", "epub"]
+    assert renderers.names() == ["anki", "pdf", "flashcards", "epub", "web"]
 
 
 HOLD = """

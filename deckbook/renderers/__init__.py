@@ -16,6 +16,7 @@ REGISTRY: dict[str, str] = {
     "pdf": "deckbook.renderers.pdf:PdfRenderer",
     "flashcards": "deckbook.renderers.flashcards:FlashcardsRenderer",
     "epub": "deckbook.renderers.epub:EpubRenderer",
+    "web": "deckbook.renderers.web:WebRenderer",
 }
 _EXTRA: dict[str, type[Renderer[Any]]] = {}  # renderers registered at run time (tests, plugins)
 
