@@ -64,12 +64,15 @@ def test_handbook_html_prints_every_page_number_it_is_given(minimal: Path, tmp_p
     job = handbook_job(ctx, "a4")
     assert OPEN in job.html  # page references are slots until layout
     html, asked = fill_pages(job, {})
-    assert OPEN not in html and "888" in html
+    assert OPEN not in html and '<span data-deckbook-page="howto">000</span>' in html
     assert {"howto", "ch-basics", "q-bas-durability", "q-bas-durability-end"} <= asked
-    known = {anchor: 10 + i for i, anchor in enumerate(sorted(asked))}
-    html, again = fill_pages(job, known)
-    assert again == asked and "888" not in html
-    assert re.search(r'<a href="#howto">How to use this book</a><span class="pg">\d+</span>', html)
+    known = {anchor: 8 + i for i, anchor in enumerate(sorted(asked))}
+    laid, again = fill_pages(job, known)  # for layout: zeros, as many as each number has digits
+    assert again == asked and re.search(r'data-deckbook-page="[^"]+">0</span>', laid) and re.search(r'data-deckbook-page="[^"]+">00</span>', laid)
+    html, again = fill_pages(job, known, numbers=True)
+    assert again == asked and ">000<" not in html
+    page = known["howto"]
+    assert f'<a href="#howto">How to use this book</a><span class="pg"><span data-deckbook-page="howto">{page}</span></span>' in html
 
 
 def test_each_option_changes_only_the_units_that_read_it(minimal: Path, tmp_path: Path) -> None:

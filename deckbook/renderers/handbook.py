@@ -2,8 +2,9 @@
 
 Contract: `handbook_job(ctx, paper)` renders the templates once; every page reference in the
 HTML (contents, self-tests, "see 4.2 (p. 88)", index ranges) is a slot (`deckbook.slots`).
-`fill_pages(job, known)` prints the numbers it knows and a fixed-width placeholder for the rest,
-and says which anchors were asked for, so a layout can be repeated until the numbers settle.
+`fill_pages(job, known)` prints each page number as an element naming its anchor, holding either
+the number or, for layout, zeros of its width (`deckbook.renderers.pagepatch` writes the numbers
+into the laid-out part), and says which anchors were asked for.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ from deckbook.slots import fill, slot
 from deckbook.store import Store
 from deckbook.templating import source_of
 
-PLACEHOLDER = "888"  # a typical width, so the first layout already breaks lines like the last
+PLACEHOLDER = "000"  # a page number not known yet (nor its number of digits)
 LAYOUT_ENGINE = "weasyprint==70.0"  # part of the job: another engine version may paginate differently
+ATTRIBUTE = "data-deckbook-page"  # on each printed page number: the anchor it names (deckbook.renderers.pagepatch)
 PAGE, PAGES = "P", "R"  # slot kinds: one anchor's page; the pages of index questions, as ranges
 TARGET, LABEL = "\ue002", "\ue003"  # stand-ins in the page-link snippet
 
@@ -142,19 +144,27 @@ def see_refs(ctx: RenderContext, ids: tuple[str, ...]) -> Markup:
     return ctx.messages.markup_list(Markup(link(q, slot(PAGE, f"q-{q.id}"))) for q in refs)
 
 
-def fill_pages(job: HandbookJob, known: Mapping[str, int]) -> tuple[str, set[str]]:
-    """The job's HTML with page numbers from `known` (placeholders elsewhere) and the anchors it asked for."""
-    return fill_html(job, job.html, known)
+def fill_pages(job: HandbookJob, known: Mapping[str, int], *, numbers: bool = False) -> tuple[str, set[str]]:
+    """The job's HTML with its page numbers filled in from `known`, and the anchors it asked for."""
+    return fill_html(job, job.html, known, numbers=numbers)
 
 
-def fill_html(job: HandbookJob, html: str, known: Mapping[str, int]) -> tuple[str, set[str]]:
-    """`html` (the job's, or a part of it) with its page numbers filled in; see `fill_pages`."""
+def fill_html(job: HandbookJob, html: str, known: Mapping[str, int], *, numbers: bool = False) -> tuple[str, set[str]]:
+    """`html` (the job's, or a part of it) with its page numbers filled in, and the anchors it asked for.
+
+    A page number is an element marked with the anchor it names (`ATTRIBUTE`): with
+    `numbers`, it holds ``known[anchor]``; without, zeros of as many digits (the layout's
+    placeholder, see `deckbook.renderers.pagepatch`), where `known` need only be close enough to
+    have the right number of digits; an anchor not in `known` gets three. Index ranges ("12–14")
+    depend on the values themselves: they are printed exactly when every page they cover is
+    known, else as placeholders."""
     asked: set[str] = set()
 
     def page(anchor: str) -> str:
         asked.add(anchor)
-        n = known.get(anchor)
-        return str(n) if n is not None else PLACEHOLDER
+        value = known.get(anchor)
+        text = PLACEHOLDER if value is None else str(value) if numbers else placeholder(value)
+        return f'<span {ATTRIBUTE}="{anchor}">{text}</span>'
 
     def link(target: str, label: str) -> str:
         return job.link.replace(TARGET, target).replace(LABEL, label)
@@ -192,6 +202,11 @@ def _ranges(spans: list[tuple[int, int, str]]) -> list[tuple[str, str]]:
         target = first_anchor.get(lo) or next(a for s, e, a in spans if s <= lo <= e)
         out.append((str(lo) if lo == hi else f"{lo}–{hi}", target))
     return out
+
+
+def placeholder(value: int) -> str:
+    """What a page number is laid out as: zeros, as many as the number has digits."""
+    return "0" * len(str(value))
 
 
 def _pages_entry(paper: str) -> str:

@@ -1,205 +1,350 @@
-"""Handbook layout with WeasyPrint: exact page numbers, parts laid out in parallel and cached.
+"""Handbook layout with WeasyPrint: exact page numbers, one layout per part, parts in parallel.
 
-Page references (contents, self-tests, "see 4.2 (p. 88)", the index, the changelog) are printed
-as literal numbers found by laying the book out, reading where each anchor landed and laying
-out again with those numbers — repeated until no number moves. The book is cut into parts
-(`deckbook.renderers.parts`: front matter, each chapter, back matter) that lay out independently,
-in `workers` processes, and are merged into one PDF (`deckbook.renderers.pdfmerge`).
+The book is cut into parts (`deckbook.renderers.parts`: front matter, each chapter, each section
+of the back matter), each beginning on a right-hand page. A part's layout does not depend on the
+page numbers it prints — they are laid out as zeros of the right width and written in once known
+(`deckbook.renderers.pagepatch`) — so every part is laid out once, in `workers` engines
+(`deckbook.renderers.layoutpool`), and kept in its engine until its numbers are known: its first
+page (from the page counts of the parts before it) and the page of every anchor it names. Then the
+engine writes the numbers in and draws the part's PDF; the parts are merged into one tagged PDF
+(`deckbook.renderers.pdfmerge`).
 
-Every part's layout is cached in the store, keyed by exactly what it printed: an edit to one
-answer lays out that chapter again (and the few parts whose printed page numbers it moved),
-and reuses every other part's pages. The anchor map of the last layout is the first guess of
-the next, so an unchanged or lightly edited book needs a single pass; a book laid out for the
-first time needs two (the first with placeholder numbers, without writing a PDF).
+Two things can send a part back to layout, and both are rare: a number whose digit count was
+guessed wrong (a guess comes from the last layout of this paper, else from the part's share of
+the book's text), and a *late* part — one printing page ranges ("12–14", the index), whose
+content depends on the numbers themselves — which waits until every other part is laid out and
+is laid out with its numbers. The run ends when every part's PDF prints exactly the numbers of
+the final layout; a number that keeps moving after `MAX_ROUNDS` is a deckbook bug.
 
-Pages are numbered continuously from the cover (which shows no number), so the printed number,
-the PDF viewer's page number and the e-book's page list always agree.
+Every layout is cached in the store by what it laid out, and every written part by that and the
+numbers it printed: an edit to one answer lays out that chapter again (and draws again the parts
+whose numbers it moved); an unchanged book is merged from the store without any layout. With
+`pdf=False` the run only finds where every anchor lands (the e-book's page list), writing nothing.
+
+Kept documents cost memory (about 1 MB a page): an engine keeps at most `KEEP_PAGES` pages; a
+part laid out beyond that is measured only, and laid out again when its numbers are known.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import re
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 
-import weasyprint
-
-from deckbook.renderers.handbook import BANK_BASE, HandbookJob, fill_html
-from deckbook.renderers.parts import first_pages, split, starting_at
+from deckbook.renderers.handbook import PAGES, HandbookJob, fill_html
+from deckbook.renderers.layoutpool import Drop, Finish, Layout, Numbers, Pool, Reply, Request, Setup
+from deckbook.renderers.parts import first_pages, split
 from deckbook.renderers.pdfmerge import merge
-from deckbook.renderers.weasy import JobFetcher, Styles, styles
+from deckbook.slots import OPEN
 from deckbook.store import Store
-from deckbook.templating import TEMPLATES_DIR
 
-HANDBOOK = TEMPLATES_DIR / "handbook"
-MAX_PASSES = 4
-
-
-@dataclass(frozen=True)
-class PartRun:
-    """One part to lay out: its HTML with page numbers filled in, where it begins, and whether to write it."""
-
-    html: str
-    first_page: int
-    write: bool
-    css: tuple[str, str, str]  # fonts, print + paper, code colours
-    files: tuple[tuple[str, bytes], ...]
-
-
-@dataclass(frozen=True)
-class PartLayout:
-    pages: int
-    anchors: dict[str, int]  # anchor → page within the part (1-based)
-    pdf: bytes | None  # written only when asked
+MAX_ROUNDS = 4
+KEEP_PAGES = 300  # per engine
+CHARS_PER_PAGE = 4500  # of part HTML, for a first guess of where an anchor lands (only its digit count matters)
 
 
 @dataclass(frozen=True)
 class Handbook:
-    """A laid-out handbook: the PDF, where every anchor landed, how many passes and part layouts it took."""
+    """A laid-out handbook: the PDF (empty without `pdf`), where every anchor landed, how many
+    rounds and part layouts it took, and its page count."""
 
     pdf: bytes
     anchors: dict[str, int]
-    passes: int
+    rounds: int
     layouts: int
     pages: int
 
 
-@cache
-def _styles(fonts_css: str, css: str, code_css: str) -> Styles:
-    """Parsed once per process and stylesheet (memoised here: every part of a book shares them)."""
-    return styles((fonts_css, None), (css, HANDBOOK.as_uri() + "/"), (code_css, None))
+@dataclass(frozen=True)
+class _Part:
+    name: str
+    template: str  # HTML with page-number slots
+    asked: frozenset[str]  # the anchors whose pages it prints
+    late: bool  # prints page ranges: laid out with its numbers, once every other part is laid out
+    ids: tuple[str, ...]  # the anchors it holds, in order, and where each begins in `template`
+    offsets: tuple[int, ...]
 
 
-def render_document(run: PartRun) -> weasyprint.Document:
-    """One WeasyPrint layout of a part; nothing but the run's files is fetched."""
-    css = _styles(*run.css)
-    html = starting_at(run.html, run.first_page)
-    return weasyprint.HTML(string=html, base_url=BANK_BASE, url_fetcher=JobFetcher(dict(run.files))).render(
-        stylesheets=list(css.sheets), font_config=css.fonts, pdf_variant="pdf/ua-1"
-    )
+@dataclass(frozen=True)
+class _Measure:
+    """One layout of a part: its page count and where its anchors are (1-based, within the part)."""
+
+    pages: int
+    anchors: dict[str, int]
 
 
-def anchor_pages(doc: weasyprint.Document) -> dict[str, int]:
-    """Anchor → the 1-based page it is on (its first page, for an element spanning several)."""
-    pages: dict[str, int] = {}
-    for number, page in enumerate(doc.pages, start=1):
-        for anchor in page.anchors:
-            pages.setdefault(anchor, number)
-    return pages
+@dataclass
+class _State:
+    """What the orchestrator knows of one part during a run (mutable: the run's bookkeeping)."""
+
+    basis: tuple[tuple[str, int], ...] = ()  # what its layout was filled from (digit counts; exact pages for late parts)
+    key: str = ""  # the store's name for that layout
+    measure: _Measure | None = None
+    earlier: _Measure | None = None  # a layout sent back (its digits were wrong): still a good estimate
+    kept_by: int | None = None  # the engine keeping its laid-out document
+    pending: bool = False  # a request about it is under way
+    pdf: bytes | None = None
+    printed: Numbers | None = None  # the numbers in `pdf`
+    exact: bool = False  # its numbers did not fit the placeholders: lay it out with the numbers themselves
 
 
-def lay_out_part(run: PartRun) -> PartLayout:
-    doc = render_document(run)
-    pdf = doc.write_pdf(pdf_variant="pdf/ua-1") if run.write else None
-    return PartLayout(len(doc.pages), anchor_pages(doc), pdf)
+_ID = re.compile(r'\sid="([^"]+)"')
 
 
-class _Parts:
-    """Lays out parts, from the store's cache where it can, the rest in parallel."""
+def _parts(job: HandbookJob) -> list[_Part]:
+    out = []
+    for part in split(job.html):
+        found = list(_ID.finditer(part.html))
+        _, asked = fill_html(job, part.html, {})
+        late = f"{OPEN}{PAGES}" in part.html
+        out.append(_Part(part.name, part.html, frozenset(asked), late, tuple(m.group(1) for m in found), tuple(m.start() for m in found)))
+    return out
 
-    def __init__(self, job: HandbookJob, store: Store, workers: int) -> None:
-        self.job, self.store, self.workers = job, store, workers
-        self.css = (job.fonts_css, job.css, job.code_css)
-        self.used: set[str] = set()
+
+class _Run:
+    """One layout of a handbook: what each engine does next, decided from what is known."""
+
+    def __init__(self, job: HandbookJob, store: Store, guess: Mapping[str, int], pdf: bool) -> None:
+        self.job, self.store, self.guess, self.pdf = job, store, dict(guess), pdf
+        self.parts = _parts(job)
+        self.states = [_State() for _ in self.parts]
         self.layouts = 0
+        self.rounds = 1
+        self.used: set[str] = set()
+        self.css = (job.fonts_css, job.css, job.code_css)
+        files = [(n, hashlib.sha256(b).hexdigest()) for n, b in job.files]
+        self.files_digest = hashlib.sha256(json.dumps(files).encode()).hexdigest()
 
-    def key(self, html: str, first_page: int | None) -> str:
-        text = json.dumps([self.job.engine, self.css, html, first_page, [(n, hashlib.sha256(b).hexdigest()) for n, b in self.job.files]])
+    # -- what is known ------------------------------------------------------------------------
+
+    def positions(self) -> tuple[list[int], dict[str, int]]:
+        """First pages of the parts laid out so far and of the part after them, and where their
+        anchors are. A part sent back for its digits counts with its earlier layout meanwhile (its
+        page count hardly ever changes; `settle` checks it did not)."""
+        seen = []
+        for state in self.states:
+            measure = state.measure or state.earlier
+            if measure is None:
+                break
+            seen.append(measure)
+        starts = first_pages([m.pages for m in seen] + [0])[: len(self.states)]  # and where the next part begins
+        anchors = {a: start - 1 + p for start, m in zip(starts, seen, strict=False) for a, p in m.anchors.items()}
+        return starts, anchors
+
+    def estimate(self, starts: list[int], anchors: Mapping[str, int]) -> dict[str, int]:
+        """Where every anchor probably is: known; else as in this run's earlier layout of its part
+        (sent back for its digits); else as in the last layout; else from the parts' lengths (the
+        parts measured so far give the pages per character)."""
+        measured = [(len(p.template), s.measure.pages) for p, s in zip(self.parts, self.states, strict=True) if s.measure]
+        per_char = sum(n for _, n in measured) / sum(c for c, _ in measured) if measured else 1 / CHARS_PER_PAGE
+        out: dict[str, int] = {}
+        page = 1
+        for i, (part, state) in enumerate(zip(self.parts, self.states, strict=True)):
+            page = starts[i] if i < len(starts) else page
+            seen = state.measure or state.earlier
+            if seen is not None:
+                out.update({a: page - 1 + p for a, p in seen.anchors.items()})
+                length = seen.pages
+            else:
+                length = max(1, round(len(part.template) * per_char))
+                for anchor, offset in zip(part.ids, part.offsets, strict=True):
+                    out.setdefault(anchor, page + length * offset // max(1, len(part.template)))
+                out.update({a: p for a, p in self.guess.items() if a in part.ids})
+            page += length
+            page += 1 - page % 2
+        return out | dict(anchors)
+
+    def numbers(self, i: int, starts: list[int], anchors: Mapping[str, int]) -> Numbers | None:
+        """Part i's real numbers, if they are all known."""
+        if i >= len(starts) or not self.parts[i].asked <= anchors.keys():
+            return None
+        return Numbers(starts[i], {a: anchors[a] for a in sorted(self.parts[i].asked)})
+
+    def basis(self, i: int, values: Mapping[str, int]) -> tuple[tuple[str, int], ...]:
+        """What part i's layout depends on, given these pages: each number's digit count (a late
+        part's ranges: the pages themselves)."""
+        asked = sorted(self.parts[i].asked)
+        if self.parts[i].late:
+            return tuple((a, values.get(a, 0)) for a in asked)
+        return tuple((a, len(str(values[a])) if a in values else 0) for a in asked)
+
+    # -- the store ----------------------------------------------------------------------------
+
+    def _key(self, html: str, first_page: int) -> str:
+        text = json.dumps([self.job.engine, self.css, html, first_page, self.files_digest])
         return f"part-{self.job.paper}-{hashlib.sha256(text.encode()).hexdigest()[:24]}"
 
-    def run(self, htmls: Sequence[str], firsts: Sequence[int], write: bool) -> list[PartLayout]:
-        results: dict[int, PartLayout] = {}
-        todo: list[tuple[int, PartRun]] = []
-        for i, (html, first) in enumerate(zip(htmls, firsts, strict=True)):
-            cached = self._cached(html, first if write else None)
-            if cached is not None:
-                results[i] = cached
-            else:
-                todo.append((i, PartRun(html, first, write, self.css, self.job.files)))
-        for (i, run), layout in zip(todo, self._lay_out([r for _, r in todo]), strict=True):
-            results[i] = layout
-            self._remember(run, layout)
-        self.layouts += len(todo)
-        return [results[i] for i in range(len(htmls))]
+    def _pdf_name(self, key: str, numbers: Numbers) -> str:
+        digest = hashlib.sha256(json.dumps([numbers.first_page, sorted(numbers.values.items())]).encode()).hexdigest()[:16]
+        return f"{key}-{digest}"
 
-    def _lay_out(self, runs: list[PartRun]) -> list[PartLayout]:
-        if self.workers <= 1 or len(runs) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-            return [lay_out_part(r) for r in runs]
-        order = sorted(range(len(runs)), key=lambda i: -len(runs[i].html))  # longest first: the pool drains evenly
-        with ProcessPoolExecutor(min(self.workers, len(runs)), mp_context=multiprocessing.get_context("fork")) as pool:
-            done = dict(zip(order, pool.map(lay_out_part, [runs[i] for i in order]), strict=True))
-        return [done[i] for i in range(len(runs))]
-
-    def _cached(self, html: str, first: int | None) -> PartLayout | None:
-        name = self.key(html, first)
-        raw = self.store.get(name + ".json")
-        pdf = self.store.get(name + ".pdf") if first is not None else None
-        if raw is None or (first is not None and pdf is None):
+    def _stored_measure(self, key: str) -> _Measure | None:
+        raw = self.store.get(key + ".json")
+        if raw is None:
             return None
         try:
             data = json.loads(raw)
-            layout = PartLayout(int(data["pages"]), {str(k): int(v) for k, v in data["anchors"].items()}, pdf)
+            got = _Measure(int(data["pages"]), {str(k): int(v) for k, v in data["anchors"].items()})
         except (ValueError, KeyError, TypeError):
             return None
-        self.used.add(name)
-        return layout
+        self.used.add(key)
+        return got
 
-    def _remember(self, run: PartRun, layout: PartLayout) -> None:
-        data = json.dumps({"pages": layout.pages, "anchors": dict(sorted(layout.anchors.items()))}).encode()
-        for first in (None, run.first_page) if layout.pdf is not None else (None,):
-            name = self.key(run.html, first)
-            self.store.put(name + ".json", data)
-            if first is not None and layout.pdf is not None:
-                self.store.put(name + ".pdf", layout.pdf)
+    def _stored_pdf(self, i: int, numbers: Numbers) -> bool:
+        """Whether the store has part i's PDF with these numbers (then it is taken)."""
+        state = self.states[i]
+        name = self._pdf_name(state.key, numbers)
+        data = self.store.get(name + ".pdf")
+        if data is None:
+            return False
+        state.pdf, state.printed = data, numbers
+        self.used.add(name)
+        return True
+
+    def record(self, i: int, reply: Reply, numbers: Numbers | None) -> None:
+        """What an engine answered about part i (a layout, a PDF, or that the numbers did not fit)."""
+        state = self.states[i]
+        state.pending = False
+        if reply.unpatched:
+            state.kept_by, state.pdf, state.exact = None, None, True
+            return
+        if reply.pages:
+            state.measure = _Measure(reply.pages, dict(reply.anchors))
+            data = {"pages": reply.pages, "anchors": dict(sorted(reply.anchors.items()))}
+            self.store.put(state.key + ".json", json.dumps(data).encode())
+            self.used.add(state.key)
+        if reply.pdf is not None and numbers is not None:
+            state.pdf, state.printed, state.kept_by = reply.pdf, numbers, None
+            name = self._pdf_name(state.key, numbers)
+            self.store.put(name + ".pdf", reply.pdf)
             self.used.add(name)
 
+    # -- deciding -------------------------------------------------------------------------------
+
+    def next_request(self, worker: int, kept_pages: int) -> tuple[int, Request] | None:
+        """What engine `worker` should do next, for which part; None when nothing can be done yet.
+        In order: write the parts it keeps whose numbers are known (that frees memory); lay out
+        the next part never laid out (late parts once all others are); lay out again and write a
+        part that was not kept."""
+        starts, anchors = self.positions()
+        for i, state in enumerate(self.states):
+            if state.kept_by == worker and not state.pending and state.pdf is None:
+                numbers = self.numbers(i, starts, anchors)
+                if numbers is not None:
+                    return i, self._finish(i, numbers, anchors)
+        values = self.estimate(starts, anchors)
+        others_measured = all(s.measure for p, s in zip(self.parts, self.states, strict=True) if not p.late)
+        for i, (part, state) in enumerate(zip(self.parts, self.states, strict=True)):
+            if state.measure is not None or state.pending:
+                continue
+            if part.late and not (others_measured and self.numbers(i, starts, anchors)):
+                continue
+            numbers = self.numbers(i, starts, anchors) if self.pdf else None
+            request = self._layout(i, anchors if part.late else values, numbers, keep=self.pdf and kept_pages < KEEP_PAGES)
+            if request is not None:
+                return i, request
+        for i, state in enumerate(self.states):
+            if self.pdf and state.pdf is None and not state.pending and state.kept_by is None and state.measure is not None:
+                numbers = self.numbers(i, starts, anchors)
+                if numbers is not None:
+                    request = self._layout(i, anchors, numbers, keep=False)
+                    if request is not None:
+                        return i, request
+        return None
+
+    def _finish(self, i: int, numbers: Numbers, anchors: Mapping[str, int]) -> Request:
+        """Write the kept part i — or drop it: the store has its PDF, or its digits were guessed wrong."""
+        state = self.states[i]
+        if self.basis(i, anchors) != state.basis:
+            state.earlier, state.measure = state.measure, None  # lay it out again, with the right digits
+        elif not self._stored_pdf(i, numbers):
+            state.pending = True
+            return Finish(state.key, numbers)
+        state.kept_by = None
+        return Drop(state.key)
+
+    def _layout(self, i: int, values: Mapping[str, int], numbers: Numbers | None, keep: bool) -> Layout | None:
+        """Lay part i out with the numbers `values` (with `numbers`: and write it). None when the
+        store has what that would give (it is taken)."""
+        state, part = self.states[i], self.parts[i]
+        exact = state.exact and numbers is not None
+        html, _ = fill_html(self.job, part.template, numbers.values if exact and numbers else values, numbers=exact)
+        first_page = numbers.first_page if exact and numbers else 1
+        state.basis = self.basis(i, values)
+        state.key = self._key(html, first_page)
+        stored = self._stored_measure(state.key)
+        if stored is not None:
+            state.measure = stored
+            if numbers is None or self._stored_pdf(i, numbers):
+                return None
+        state.pending = True
+        return Layout(state.key, html, keep=keep and numbers is None, first_page=first_page, numbers=numbers, exact=exact)
+
+    def settle(self) -> bool:
+        """At the end of a round: send back every part whose layout or PDF does not match the
+        final numbers. True when none had to be."""
+        starts, anchors = self.positions()
+        settled = True
+        for i, state in enumerate(self.states):
+            if state.measure is None:
+                return False
+            if self.basis(i, anchors) != state.basis:
+                state.earlier, state.measure, state.pdf, state.kept_by, settled = state.measure, None, None, None, False
+            elif self.pdf and state.printed != self.numbers(i, starts, anchors):
+                state.pdf, settled = None, False
+        return settled
+
     def forget_others(self) -> None:
-        """Drop this paper's cached parts that this build did not use (older versions of them)."""
-        prefix = f"part-{self.job.paper}-"
-        for name in self.store.names(prefix):
+        """Drop this paper's cached parts that this run did not use (older versions of them)."""
+        for name in self.store.names(f"part-{self.job.paper}-"):
             if name.rsplit(".", 1)[0] not in self.used:
                 self.store.remove(name)
 
 
 def lay_out(job: HandbookJob, store: Store, guess: Mapping[str, int] | None = None, workers: int = 1, *, pdf: bool = True) -> Handbook:
-    """Lay out until every printed page number equals the page its anchor is on, then merge (or,
-    without `pdf`, only find where every anchor lands: the e-book's page list).
-
-    A pass whose parts' first pages are known (from the guess, or the pass before) writes the PDFs
-    as it goes: usually the last pass. A first layout of a book has no guess: its first pass only
-    measures (placeholder numbers, no PDF)."""
-    parts = split(job.html)
-    firsts = [_first_anchor(p.html) for p in parts]
-    runner = _Parts(job, store, workers)
-    known: dict[str, int] = dict(guess or {})
-    for attempt in range(1, MAX_PASSES + 1):
-        filled = [fill_html(job, p.html, known) for p in parts]
-        htmls = [html for html, _ in filled]
-        asked = set().union(*(a for _, a in filled))
-        guessed = [1 if i == 0 else known.get(f or "") for i, f in enumerate(firsts)]
-        sure = pdf and all(g is not None for g in guessed)
-        layouts = runner.run(htmls, [g or 1 for g in guessed], write=sure)
-        starts = first_pages([lay.pages for lay in layouts])
-        landed = {a: start - 1 + page for lay, start in zip(layouts, starts, strict=True) for a, page in lay.anchors.items()}
-        if all(known.get(a) == landed.get(a) for a in asked):
-            if pdf and (not sure or starts != guessed):  # the PDFs were not written, or count from the wrong page
-                layouts = runner.run(htmls, starts, write=True)
-            merged = merge([lay.pdf or b"" for lay in layouts], starts) if pdf else b""
-            runner.forget_others()
-            return Handbook(merged, landed, attempt, runner.layouts, starts[-1] - 1 + layouts[-1].pages)
-        known = landed
-    raise RuntimeError(f"page numbers did not settle after {MAX_PASSES} passes")  # a deckbook bug, not a user error
+    """Lay the handbook out (see the module docstring) and, with `pdf`, write it; `guess` is
+    where anchors were in the last layout (only the digit counts of its numbers matter)."""
+    run = _Run(job, store, guess or {}, pdf)
+    with Pool(Setup(run.css, job.files), workers) as pool:
+        while True:
+            _drive(run, pool)
+            if run.settle():
+                break
+            run.rounds += 1
+            if run.rounds > MAX_ROUNDS:
+                raise RuntimeError(f"page numbers did not settle after {MAX_ROUNDS} rounds")  # a deckbook bug, not a user error
+    starts, anchors = run.positions()
+    final = run.states[-1].measure
+    last = starts[-1] - 1 + (final.pages if final else 0)
+    merged = merge([s.pdf or b"" for s in run.states], starts) if pdf else b""
+    run.forget_others()
+    return Handbook(merged, anchors, run.rounds, run.layouts, last)
 
 
-_BODY_ID = re.compile(r'<body[^>]*>.*?\sid="([^"]+)"', re.DOTALL)
-
-
-def _first_anchor(html: str) -> str | None:
-    """The first id in a part's body: where the part begins, in the anchor map."""
-    found = _BODY_ID.search(html)
-    return found.group(1) if found else None
+def _drive(run: _Run, pool: Pool) -> None:
+    """Keep every engine busy until nothing more can be done this round."""
+    waiting: dict[int, tuple[int, Numbers | None]] = {}  # worker → (part, numbers its request carries)
+    while True:
+        for worker in range(pool.size):
+            while worker not in waiting:
+                kept = sum(s.measure.pages for s in run.states if s.kept_by == worker and s.measure)
+                nxt = run.next_request(worker, kept)
+                if nxt is None:
+                    break
+                i, request = nxt
+                if isinstance(request, Drop):
+                    pool.send(worker, request)
+                    continue
+                if isinstance(request, Layout):
+                    run.layouts += 1
+                    if request.keep:
+                        run.states[i].kept_by = worker
+                pool.send(worker, request)
+                waiting[worker] = (i, request.numbers)
+        if not waiting:
+            return
+        for worker, reply in pool.replies():
+            i, numbers = waiting.pop(worker)
+            run.record(i, reply, numbers)

@@ -1,10 +1,10 @@
 """The handbook cut into parts that lay out independently: front matter, each chapter, back matter.
 
-Every part begins on a right-hand page (chapters do; the front matter is page 1; the back matter
-is made to), so a part's layout does not depend on where it falls in the book except through the
-page numbers it prints — which are literal numbers (`handbook.fill_pages`) — and the running page
-counter, which `counter-reset` starts at the part's first page. Parts can therefore be laid out
-in parallel processes, cached one by one, and merged into one PDF (`deckbook.renderers.pdfmerge`).
+Every part begins on a right-hand page (chapters do; the front matter is page 1; each section of
+the back matter is made to), so a part's layout does not depend on where it falls in the book:
+the page numbers it prints, in its text and its margins, are written in after layout
+(`deckbook.renderers.pagepatch`). Parts can therefore be laid out in parallel processes, cached
+one by one, and merged into one PDF (`deckbook.renderers.pdfmerge`).
 
 The template marks where each part begins with ``<!--deckbook:part NAME-->``. A link to an id
 outside its part is rewritten to ``deckbook-link:ID``, which the merge turns back into a link to
@@ -49,12 +49,6 @@ def _local_links(html: str) -> str:
     """Links to ids this part does not hold point outside it (resolved when the parts are merged)."""
     ids = set(_ID.findall(html))
     return _HREF.sub(lambda m: m.group(0) if m.group(1) in ids else f'href="{LINK_SCHEME}{m.group(1)}"', html)
-
-
-def starting_at(html: str, page: int) -> str:
-    """`html` whose first page carries the number `page` (running headers and footers count on from it)."""
-    rule = f"<style>@page :first {{ counter-reset: page {page}; }}</style>"
-    return html.replace("</head>", rule + "</head>", 1)
 
 
 def first_pages(counts: list[int]) -> list[int]:

@@ -47,5 +47,5 @@ class PdfRenderer(Renderer[HandbookJob]):
         book = lay_out(job, runtime.store, stored_pages(runtime.store, job, exact=False), runtime.workers)
         store_pages(runtime.store, job, book.anchors)
         seconds = time.perf_counter() - start
-        log.info("%s: %d pages, %d passes, %d part layouts, %.1f s", job.filename, book.pages, book.passes, book.layouts, seconds)
+        log.info("%s: %d pages, %d rounds, %d part layouts, %.1f s", job.filename, book.pages, book.rounds, book.layouts, seconds)
         return Produced({job.filename: book.pdf})

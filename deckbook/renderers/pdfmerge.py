@@ -21,6 +21,7 @@ so structure elements keep pointing at the copied pages and annotations.
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -50,7 +51,6 @@ def merge(parts: Sequence[bytes], first_pages: Sequence[int]) -> bytes:
         next_key = count
     out.Root.StructTreeRoot.ParentTreeNextKey = next_key
     _resolve_links(out)
-    _artifact_orphans(out)
     buf = io.BytesIO()
     out.save(buf, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate, compress_streams=True)
     for source in sources:
@@ -190,35 +190,48 @@ def _reachable(pdf: pikepdf.Pdf) -> set[tuple[tuple[int, int], int]]:
     return found
 
 
-def _artifact_orphans(pdf: pikepdf.Pdf) -> None:
-    """Marked content no structure element reaches becomes an artifact (PDF/UA: running headers
-    and page numbers are pagination artifacts). WeasyPrint tags the page-margin boxes as
-    structure elements it never links into the tree."""
-    reached = _reachable(pdf)
+def mark_artifacts(data: bytes) -> bytes:
+    """One part's PDF with the marked content no structure element reaches made an artifact
+    (PDF/UA: running headers and page numbers are pagination artifacts; WeasyPrint tags the
+    page-margin boxes as structure elements it never links into the tree). Done on each part,
+    in the engine that wrote it, so the merge need not read every page's content."""
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        if not _artifact_orphans(pdf):
+            return data
+        buf = io.BytesIO()
+        pdf.save(buf, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate, compress_streams=True)
+        return buf.getvalue()
+
+
+_BDC = re.compile(rb"/[A-Za-z0-9_]+\s*<<\s*/MCID\s+(\d+)\s*>>\s*BDC")  # how WeasyPrint (pydyf) opens marked content
+
+
+def _artifact_orphans(pdf: pikepdf.Pdf) -> bool:
+    """Turn unreached marked content into artifacts; True if any was."""
+    reached: dict[tuple[int, int], set[int]] = {}
+    for objgen, mcid in _reachable(pdf):
+        reached.setdefault(objgen, set()).add(mcid)
     nums = _nums(pdf)
     parents = {int(nums[i]): i + 1 for i in range(0, len(nums), 2)}
+    changed = False
     for page in pdf.pages:
-        ops = pikepdf.parse_content_stream(page)
-        orphans = {m for i in ops if (m := _mcid(i.operands, i.operator)) is not None}
-        orphans -= {mcid for objgen, mcid in reached if objgen == page.obj.objgen}
+        content = page.obj.Contents.read_bytes() if isinstance(page.obj.get("/Contents"), pikepdf.Stream) else None
+        if content is None:
+            continue
+        mine = reached.get(page.obj.objgen, set())
+        orphans = {int(m.group(1)) for m in _BDC.finditer(content)} - mine
         if not orphans:
             continue
-        artifact = ([pikepdf.Name.Artifact], pikepdf.Operator("BMC"))
-        rewritten = [artifact if _mcid(i.operands, i.operator) in orphans else i for i in ops]
-        page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(rewritten))
+        rewritten = _BDC.sub(lambda m: b"/Artifact BMC" if int(m.group(1)) in orphans else m.group(0), content)
+        page.obj.Contents = pdf.make_stream(rewritten)
+        changed = True
         key = page.obj.get("/StructParents")
         if key is not None and int(key) in parents:
             entries = nums[parents[int(key)]]
             for mcid in orphans:
                 if mcid < len(entries):
                     entries[mcid] = pikepdf.Object.parse(b"null")
-
-
-def _mcid(operands: Any, op: Any) -> int | None:
-    """The MCID a `BDC` operator opens, if any."""
-    if str(op) == "BDC" and len(operands) == 2 and isinstance(operands[1], pikepdf.Dictionary) and "/MCID" in operands[1]:
-        return int(operands[1].MCID)
-    return None
+    return changed
 
 
 def _resolve_links(pdf: pikepdf.Pdf) -> None:

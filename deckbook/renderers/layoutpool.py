@@ -1,0 +1,227 @@
+"""Layout engines: where parts of the handbook are laid out, kept, numbered and written.
+
+An `Engine` runs WeasyPrint for one process. It lays a part out and, when asked, *keeps* the
+laid-out document, so that once the part's page numbers are known it can write them in
+(`deckbook.renderers.pagepatch`) and draw the PDF without laying the part out again. A `Pool`
+gives the layout orchestrator (`deckbook.renderers.layout`) `workers` engines: the calling
+process itself when there is one worker, else that many forked processes, each answering
+requests over a pipe in the order they are sent. A kept document lives in the engine that laid
+it out, so requests about it must go to that engine.
+
+Requests and replies are small frozen values (HTML text in, numbers and PDF bytes out); the
+job's stylesheets and files reach forked engines through the fork itself.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import traceback
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+import weasyprint
+
+from deckbook.renderers.handbook import BANK_BASE
+from deckbook.renderers.pagepatch import SLOT_CSS, patch
+from deckbook.renderers.pdfmerge import mark_artifacts
+from deckbook.renderers.weasy import JobFetcher, Styles, styles
+from deckbook.templating import TEMPLATES_DIR
+
+HANDBOOK = TEMPLATES_DIR / "handbook"
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What every layout of one handbook shares: stylesheets and the files they may fetch."""
+
+    css: tuple[str, str, str]  # fonts, print + paper, code colours
+    files: tuple[tuple[str, bytes], ...]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Lay `html` out (its page counter starting at `first_page`); keep the document under `key`
+    if `keep`; if `numbers` is given, write them in at once and return the PDF too — unless the
+    HTML holds them already (`exact`)."""
+
+    key: str
+    html: str
+    keep: bool = False
+    first_page: int = 1
+    numbers: Numbers | None = None
+    exact: bool = False
+
+
+@dataclass(frozen=True)
+class Numbers:
+    """The real page numbers of a laid-out part: its first page and the page of every anchor it names."""
+
+    first_page: int
+    values: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Finish:
+    """Write `numbers` into the document kept under `key`, draw its PDF, forget the document."""
+
+    key: str
+    numbers: Numbers
+
+
+@dataclass(frozen=True)
+class Drop:
+    key: str
+
+
+Request = Layout | Finish | Drop
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What an engine answers. `pages`/`anchors` (1-based, within the part) after a layout; `pdf`
+    after writing; `unpatched` when the numbers would not fit the layout (lay it out again with them)."""
+
+    key: str
+    pages: int = 0
+    anchors: Mapping[str, int] = field(default_factory=dict)
+    pdf: bytes | None = None
+    unpatched: bool = False
+    error: str | None = None
+
+
+@cache
+def _styles(fonts_css: str, css: str, code_css: str) -> Styles:
+    """Parsed once per process and stylesheet: every part of a book shares them."""
+    return styles((fonts_css, None), (css, HANDBOOK.as_uri() + "/"), (code_css, None), (SLOT_CSS, None))
+
+
+def starting_at(html: str, page: int) -> str:
+    """`html` whose first page carries the number `page` (running headers and footers count on from it)."""
+    if page == 1:
+        return html
+    rule = f"<style>@page :first {{ counter-reset: page {page}; }}</style>"
+    return html.replace("</head>", rule + "</head>", 1)
+
+
+def render(setup: Setup, html: str, first_page: int = 1) -> weasyprint.Document:
+    """One WeasyPrint layout of a part; nothing but the setup's files is fetched."""
+    css = _styles(*setup.css)
+    document = weasyprint.HTML(string=starting_at(html, first_page), base_url=BANK_BASE, url_fetcher=JobFetcher(dict(setup.files)))
+    return document.render(stylesheets=list(css.sheets), font_config=css.fonts, pdf_variant="pdf/ua-1")
+
+
+def anchor_pages(doc: weasyprint.Document) -> dict[str, int]:
+    """Anchor → the 1-based page it is on (its first page, for an element spanning several)."""
+    pages: dict[str, int] = {}
+    for number, page in enumerate(doc.pages, start=1):
+        for anchor in page.anchors:
+            pages.setdefault(anchor, number)
+    return pages
+
+
+class Engine:
+    """Lays out, keeps, numbers and writes parts, in this process."""
+
+    def __init__(self, setup: Setup) -> None:
+        self.setup = setup
+        self.kept: dict[str, weasyprint.Document] = {}
+
+    def handle(self, request: Request) -> Reply | None:
+        if isinstance(request, Drop):
+            self.kept.pop(request.key, None)
+            return None
+        if isinstance(request, Finish):
+            return self._write(request.key, self.kept.pop(request.key), request.numbers)
+        doc = render(self.setup, request.html, request.first_page)
+        laid = Reply(request.key, len(doc.pages), anchor_pages(doc))
+        if request.numbers is not None:
+            written = self._write(request.key, doc, None if request.exact else request.numbers)
+            return Reply(request.key, laid.pages, laid.anchors, written.pdf, written.unpatched)
+        if request.keep:
+            self.kept[request.key] = doc
+        return laid
+
+    def _write(self, key: str, doc: weasyprint.Document, numbers: Numbers | None) -> Reply:
+        if numbers is not None and not patch(doc, numbers.first_page, numbers.values).ok:
+            return Reply(key, unpatched=True)
+        return Reply(key, pdf=mark_artifacts(doc.write_pdf(pdf_variant="pdf/ua-1")))
+
+
+def _serve(setup: Setup, conn: Connection) -> None:
+    """A forked engine's loop: answer requests until the pipe closes."""
+    engine = Engine(setup)
+    while True:
+        try:
+            request = conn.recv()
+        except EOFError:
+            return
+        try:
+            reply = engine.handle(request)
+        except Exception:
+            reply = Reply(getattr(request, "key", ""), error=traceback.format_exc())
+        if reply is not None:
+            conn.send(reply)
+
+
+class Pool:
+    """`workers` engines; `send(worker, request)` queues a request, `replies()` yields
+    (worker, reply) as engines answer. Use as a context manager: forked engines stop on exit."""
+
+    def __init__(self, setup: Setup, workers: int) -> None:
+        self.setup = setup
+        self.inline = workers <= 1 or "fork" not in multiprocessing.get_all_start_methods()
+        self.size = 1 if self.inline else workers
+        self._engine = Engine(setup) if self.inline else None
+        self._done: list[tuple[int, Reply]] = []
+        self._conns: list[Connection] = []
+        self._procs: list[Any] = []
+        self.busy = [0] * self.size  # requests sent and not yet answered, per worker
+
+    def __enter__(self) -> Pool:
+        if not self.inline:
+            context = multiprocessing.get_context("fork")
+            for _ in range(self.size):
+                ours, theirs = context.Pipe()
+                proc = context.Process(target=_serve, args=(self.setup, theirs), daemon=True)
+                proc.start()
+                theirs.close()
+                self._conns.append(ours)
+                self._procs.append(proc)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for conn in self._conns:
+            conn.close()
+        for proc in self._procs:
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.terminate()
+
+    def send(self, worker: int, request: Request) -> None:
+        if self._engine is not None:
+            reply = self._engine.handle(request)
+            if reply is not None:
+                self._done.append((worker, reply))
+                self.busy[worker] += 1
+            return
+        self._conns[worker].send(request)
+        if not isinstance(request, Drop):
+            self.busy[worker] += 1
+
+    def replies(self) -> Iterator[tuple[int, Reply]]:
+        """The replies that are ready, waiting for at least one if none is."""
+        if self._engine is not None:
+            done, self._done = self._done, []
+        else:
+            done = []
+            for conn in wait(self._conns):
+                assert isinstance(conn, Connection)
+                done.append((self._conns.index(conn), conn.recv()))
+        for worker, reply in done:
+            self.busy[worker] -= 1
+            if reply.error is not None:
+                raise RuntimeError(f"a layout worker failed:\n{reply.error}")
+            yield worker, reply
