@@ -68,7 +68,11 @@ def test_handbook_html_prints_every_page_number_it_is_given(minimal: Path, tmp_p
     assert {"howto", "ch-basics", "q-bas-durability", "q-bas-durability-end"} <= asked
     known = {anchor: 8 + i for i, anchor in enumerate(sorted(asked))}
     laid, again = fill_pages(job, known)  # for layout: zeros, as many as each number has digits
-    assert again == asked and re.search(r'data-deckbook-page="[^"]+">0</span>', laid) and re.search(r'data-deckbook-page="[^"]+">00</span>', laid)
+    assert (
+        again == asked
+        and re.search(r'data-deckbook-page="[^"]+">0</span>', laid)
+        and re.search(r'data-deckbook-page="[^"]+">00</span>', laid)
+    )
     html, again = fill_pages(job, known, numbers=True)
     assert again == asked and ">000<" not in html
     page = known["howto"]

@@ -222,7 +222,7 @@ def _artifact_orphans(pdf: pikepdf.Pdf) -> bool:
         orphans = {int(m.group(1)) for m in _BDC.finditer(content)} - mine
         if not orphans:
             continue
-        rewritten = _BDC.sub(lambda m: b"/Artifact BMC" if int(m.group(1)) in orphans else m.group(0), content)
+        rewritten = _BDC.sub(lambda m, gone=orphans: b"/Artifact BMC" if int(m.group(1)) in gone else m.group(0), content)
         page.obj.Contents = pdf.make_stream(rewritten)
         changed = True
         key = page.obj.get("/StructParents")
