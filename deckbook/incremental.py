@@ -3,7 +3,8 @@
 Two levels, both recorded in ``<out>/.deckbook-cache/manifest.json`` after a successful build:
 
 - the *input fingerprint* hashes every file that can change an output (the bank, the templates,
-  deckbook's own code), the options and the environment that reaches outputs. When it matches
+  deckbook's own code), the options, the environment that reaches outputs and the build month
+  (chapters age into freshness warnings, `deckbook.freshness`). When it matches
   the last build and every output recorded then is still on disk unchanged, the build is
   already up to date: nothing is loaded, nothing is written;
 - each unit of work (a deck set, one handbook, one flashcard file, the e-book) has its own

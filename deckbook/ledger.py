@@ -30,7 +30,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -109,10 +109,10 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
 
 
-def now() -> int:
-    """The time stamped on new content: SOURCE_DATE_EPOCH when set (reproducible builds), else the clock."""
+def now(clock: Callable[[], float] = time.time) -> int:
+    """The time stamped on new content: SOURCE_DATE_EPOCH when set (reproducible builds), else `clock`."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    return int(epoch) if epoch.isdigit() else int(time.time())
+    return int(epoch) if epoch.isdigit() else int(clock())
 
 
 def compare(ledger: Ledger, contents: Mapping[str, Item]) -> Changes:

@@ -23,7 +23,8 @@ MEDIA_DIR = "media"
 
 @dataclass
 class SourceIndex:
-    """Where each Markdown field's text starts, keyed by (owner id, key); for precise lint lines."""
+    """Where each Markdown field's text starts (and where a few keys lint points at are), keyed by
+    (owner id, key); for precise lint lines."""
 
     lines: dict[tuple[str, str], tuple[Lines, tuple[str | int, ...]]] = field(default_factory=dict)
     known_ids: set[str] = field(default_factory=set)  # every id written anywhere, even in broken items
@@ -34,6 +35,11 @@ class SourceIndex:
     def text_loc(self, owner: str, key: str, offset: int = 0) -> Location | None:
         entry = self.lines.get((owner, key))
         return None if entry is None else entry[0].text_loc(entry[1], offset)
+
+    def key_loc(self, owner: str, key: str, *inner: str | int) -> Location | None:
+        """The line of `key` of `owner`, or of the item `inner` inside it (a list index, a mapping key)."""
+        entry = self.lines.get((owner, key))
+        return None if entry is None else entry[0].loc((*entry[1], *inner))
 
 
 @dataclass(frozen=True)
@@ -290,6 +296,7 @@ def _chapter(reader: _Reader, path: Path, chapter_id: str, number: int, index: S
     if isinstance(data.get("id"), str) and data["id"] != chapter_id:
         reader.problems.append(error(lines.loc(("id",)), f"chapter id '{data['id']}' must equal the file name '{chapter_id}'"))
     index.lines[(f"chapter:{chapter_id}", "intro")] = (lines, ("intro",))
+    index.lines[(f"chapter:{chapter_id}", "reviewed")] = (lines, ("reviewed",))
     index.anki.chapters[chapter_id] = (lines, ("anki",))
     questions: list[Question] = []
     for i, item in enumerate(_items(data, "questions")):
@@ -298,7 +305,7 @@ def _chapter(reader: _Reader, path: Path, chapter_id: str, number: int, index: S
         if not _item_ok(item, ("id", "question", "answer"), index, lists=False):
             continue
         where: Path_ = ("questions", i)
-        for key in ("question", "answer", "explanation", "cloze"):
+        for key in ("question", "answer", "explanation", "cloze", "index", "acknowledges"):
             index.lines[(item["id"], key)] = (lines, (*where, key))
         index.anki.questions[item["id"]] = (lines, (*where, "anki"))
         questions.append(
@@ -318,6 +325,7 @@ def _chapter(reader: _Reader, path: Path, chapter_id: str, number: int, index: S
                 origin=_strs(item.get("origin")),
                 loc=lines.loc(where),
                 anki=ankispec.question_note(item.get("anki")),
+                acknowledges=_acknowledged(item.get("acknowledges")),
             )
         )
     if not isinstance(data.get("title"), str):
@@ -349,6 +357,15 @@ def _declared(reader: _Reader, loc: Location, item: dict[str, Any], key: str, de
             message = f"question '{item['id']}': book.yaml declares no {plural}; declare them there or remove '{key}'"
             reader.problems.append(error(loc, message))
     return found
+
+
+def _acknowledged(value: Any) -> tuple[tuple[str, Status], ...]:
+    """A question's `acknowledges: {entry id: status}`; what is not well-formed (reported by the
+    schema check) is left out."""
+    statuses = {s.value: s for s in Status if s is not Status.ACTIVE}
+    if not isinstance(value, dict):
+        return ()
+    return tuple((k, statuses[v]) for k, v in value.items() if isinstance(k, str) and isinstance(v, str) and v in statuses)
 
 
 def _items(data: Any, key: str) -> list[Any]:

@@ -186,6 +186,7 @@ class Question:
     origin: tuple[str, ...]
     loc: Location
     anki: AnkiNote | None = None  # imported from Anki: the deck emits that note, with its GUID and note type
+    acknowledges: tuple[tuple[str, Status], ...] = ()  # (index entry id, the status its text says it has)
 
 
 @dataclass(frozen=True)

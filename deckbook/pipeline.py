@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deckbook import i18n, incremental, outlock, releasediff, renderers, scheduler
+from deckbook import freshness, i18n, incremental, outlock, releasediff, renderers, scheduler
 from deckbook import ledger as ledger_mod
 from deckbook.fields import markdown_fields
 from deckbook.files import ZIP_EPOCH_MIN, iso_date, write_atomic, write_if_changed
@@ -255,7 +255,10 @@ def _render_and_commit(ctx: RenderContext, request: Request, plan: LedgerPlan, p
 
 
 def _inputs(request: Request) -> str:
-    options = repr((sorted(request.targets), request.options, request.strict))
+    # the build month too: a chapter's `reviewed:` ages into a freshness warning (a failure with
+    # --strict) without any file changing, so a new month validates again instead of "up to date"
+    month = str(freshness.Month.of(freshness.build_date()))
+    options = repr((sorted(request.targets), request.options, request.strict, month))
     return incremental.input_fingerprint(request.source, request.templates, options, source_revision(request.source))
 
 

@@ -3,10 +3,18 @@
 A renderer must never meet content it cannot handle: whatever could break an output (a dangling
 reference, raw HTML, a cloze without a deletion, a missing image) is an error here, found before
 anything is written.
+
+Freshness (`deckbook.freshness`) is lint, so warnings: a question that lists a registry entry in
+its `index:` whose status is closed-to-new-customers or retired must acknowledge that status
+(`acknowledges: {entry-id: status}`) after saying so in its text — an explicit key rather than a
+keyword search, because only the author can tell, in any language, whether a text says so; and a
+chapter whose `reviewed:` month is more than 12 calendar months before the build month
+(SOURCE_DATE_EPOCH, else today) is due for review.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 import unicodedata
@@ -15,6 +23,7 @@ from pathlib import Path
 
 from deckbook import analysis, fonts, i18n
 from deckbook.fields import Role
+from deckbook.freshness import build_date, freshness_problems
 from deckbook.load import MEDIA_DIR, SourceIndex
 from deckbook.model import Bank, Level, Location, Status
 from deckbook.prepared import Prepared
@@ -26,10 +35,13 @@ MAX_ANSWER_ITEMS = 7
 _CLOZE = re.compile(r"\{\{c(\d+)::(.*?)\}\}", re.DOTALL)
 
 
-def validate_bank(bank: Bank, index: SourceIndex, prepared: Prepared, languages: Iterable[str] = i18n.CATALOGUES) -> list[Problem]:
+def validate_bank(
+    bank: Bank, index: SourceIndex, prepared: Prepared, languages: Iterable[str] = i18n.CATALOGUES, *, today: dt.date | None = None
+) -> list[Problem]:
     """All semantic problems of `bank`, in no particular order (the caller sorts). `prepared`
     holds the analysis of every Markdown field (`deckbook.prepared`); `languages` are the message
-    catalogues available beside English."""
+    catalogues available beside English; `today` is the date freshness is judged as of (default:
+    the build date, `freshness.build_date()`)."""
     problems: list[Problem] = []
     problems += _unique_ids(bank)
     problems += _id_forms(bank)
@@ -42,6 +54,7 @@ def validate_bank(bank: Bank, index: SourceIndex, prepared: Prepared, languages:
     problems += _language(bank, languages)
     problems += _fonts(bank)
     problems += _glyphs(bank, index, prepared)
+    problems += freshness_problems(bank, index, today or build_date())
     return problems
 
 

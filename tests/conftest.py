@@ -11,7 +11,7 @@ from typing import Protocol
 
 import pytest
 
-from deckbook import renderers, scheduler
+from deckbook import freshness, renderers, scheduler
 from deckbook.cli import main
 from deckbook.fields import markdown_fields
 from deckbook.load import load_bank
@@ -28,6 +28,11 @@ SHIPPED = ROOT / "source"
 
 os.environ["DECKBOOK_REVISION"] = "test"  # outputs name the source revision; keep it fixed in tests
 os.environ.pop("SOURCE_DATE_EPOCH", None)
+# Freshness lint judges chapters' `reviewed:` months against the build date, which is today's when
+# SOURCE_DATE_EPOCH is unset: the test banks would age into warnings. Tests build as of this day
+# (2026-12-01 UTC) unless they set SOURCE_DATE_EPOCH themselves.
+TODAY = 1_796_083_200
+freshness.clock = lambda: TODAY
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,8 @@ KEYS = [
     "level",
     "kind",
     "index",
+    "acknowledges",
+    "s3",
     "tags",
     "cloze",
     "see",
@@ -42,7 +44,21 @@ scalars = st.one_of(
     st.floats(allow_nan=False),
     st.text(max_size=40),
     st.sampled_from(
-        ["basic", "expert", "concept", "s3", "bas-durability", "S1-001", "2026-11", "{{c1::x}}", "<b>", "# h", "media/azs.svg"]
+        [
+            "basic",
+            "expert",
+            "concept",
+            "s3",
+            "bas-durability",
+            "S1-001",
+            "2026-11",
+            "2024-01",
+            "retired",
+            "{{c1::x}}",
+            "<b>",
+            "# h",
+            "media/azs.svg",
+        ]
     ),
 )
 values = st.recursive(
