@@ -20,6 +20,7 @@ so structure elements keep pointing at the copied pages and annotations.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import warnings
@@ -206,6 +207,10 @@ def mark_artifacts(data: bytes) -> bytes:
 _BDC = re.compile(rb"/[A-Za-z0-9_]+\s*<<\s*/MCID\s+(\d+)\s*>>\s*BDC")  # how WeasyPrint (pydyf) opens marked content
 
 
+def _as_artifact(orphans: set[int], found: re.Match[bytes]) -> bytes:
+    return b"/Artifact BMC" if int(found.group(1)) in orphans else found.group(0)
+
+
 def _artifact_orphans(pdf: pikepdf.Pdf) -> bool:
     """Turn unreached marked content into artifacts; True if any was."""
     reached: dict[tuple[int, int], set[int]] = {}
@@ -222,7 +227,7 @@ def _artifact_orphans(pdf: pikepdf.Pdf) -> bool:
         orphans = {int(m.group(1)) for m in _BDC.finditer(content)} - mine
         if not orphans:
             continue
-        rewritten = _BDC.sub(lambda m, gone=orphans: b"/Artifact BMC" if int(m.group(1)) in gone else m.group(0), content)
+        rewritten = _BDC.sub(functools.partial(_as_artifact, orphans), content)
         page.obj.Contents = pdf.make_stream(rewritten)
         changed = True
         key = page.obj.get("/StructParents")
