@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from tests import book_checks as bc
-from tests.conftest import Cli, copy_bank
+from tests.conftest import ROOT, Cli, copy_bank
 
 
 @pytest.fixture(scope="session")
@@ -161,3 +163,23 @@ def test_two_builds_are_byte_identical(tmp_path: Path, cli: Cli) -> None:
     for out in ("a", "b"):
         assert cli("epub", "--source", source, "--out", tmp_path / out, "-q").code == 0
     assert bc.sha256(tmp_path / "a" / "minimal-test.epub") == bc.sha256(tmp_path / "b" / "minimal-test.epub")
+
+
+def test_kindle_check_reports_what_calibre_reads(epub: Path, tmp_path: Path) -> None:
+    """tools/kindle-check.py passes the e-book, and fails one made the old way (no guide, no
+    file-as, the nav in the spine); the Calibre conversion part runs where Calibre is installed."""
+    script = [sys.executable, str(ROOT / "tools" / "kindle-check.py")]
+    run = subprocess.run([*script, str(epub)], capture_output=True, text=True, timeout=900, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "ok   guide: start point 'ch01.xhtml'" in run.stdout and "ok   notes: 3 references, 3 notes" in run.stdout
+    old = tmp_path / "old.epub"
+    with zipfile.ZipFile(epub) as zf, zipfile.ZipFile(old, "w") as out:
+        for item in zf.infolist():
+            data = zf.read(item)
+            if item.filename == "EPUB/package.opf":
+                text = re.sub(r"<guide>.*</guide>", "", data.decode(), flags=re.DOTALL).replace('property="file-as"', 'property="x"')
+                data = text.replace('<itemref idref="contents"/>', '<itemref idref="nav"/>').encode()
+            out.writestr(item, data)
+    run = subprocess.run([*script, str(old)], capture_output=True, text=True, timeout=900, check=False)
+    assert run.returncode == 1
+    assert [line.split(":")[0] for line in run.stdout.splitlines() if line.startswith("FAIL")] == ["FAIL guide", "FAIL author", "FAIL nav"]

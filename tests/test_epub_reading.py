@@ -1,11 +1,13 @@
 """The e-book as a reading system lays it out: Chromium, the book's own CSS, a reader's settings.
 
-Every document of the spine (and the nav document) is laid out at 360 px (a phone) and 600 px (a
-small e-reader) wide, at 100 % and 150 % font size, in a light and a dark theme imposed the way
-reading systems do (page and text colours on the root, link colours); then no element may reach
-past the page's right edge — a paginated reader prints it over the next page — and no text may
-fall below 4.5:1 contrast. The code colours are also checked from the stylesheet itself, against
-white, sepia and black. Screenshots of a wide table at 360 px are kept in tests/artifacts/epub/.
+Every document of the spine (and the nav document) is laid out at 360 × 640 (a phone), 600 × 800
+and 1072 × 1448 (e-readers), at 100 % and 150 % font size, in a light and a dark theme imposed
+the way reading systems do (page and text colours on the root, link colours); then no element
+may reach past the page's edges — a paginated reader prints it over the next page — and no text
+may fall below 4.5:1 contrast. The code colours are also checked from the stylesheet itself,
+against white, sepia and black. One browser serves a test; each document is loaded once and
+re-laid out for every setting. Screenshots of a wide table at 360 px are kept in
+tests/artifacts/epub/ for a person to look at.
 """
 
 from __future__ import annotations
@@ -20,11 +22,11 @@ import pytest
 
 from tests import book_checks as bc
 from tests.browser import CHROMIUM, Browser
-from tests.conftest import ROOT
+from tests.conftest import ROOT, build_copy
 
 HARNESS = (ROOT / "tests" / "harness" / "reader-check.js").read_text()
 ARTIFACTS = ROOT / "tests" / "artifacts" / "epub"
-SCREENS = {360: 640, 600: 800}  # width → height, CSS pixels
+SCREENS = {360: 640, 600: 800, 1072: 1448}  # width → height, CSS pixels: a phone, a small and a large e-reader
 FONTS = (100, 150)  # the reader's font size, percent
 THEMES = ("light", "dark")
 BACKGROUNDS = {"white": "#ffffff", "sepia": "#f4ecd8", "dark": "#121212", "black": "#000000"}
@@ -74,17 +76,33 @@ def shipped_epub(shipped: Path) -> Path:
 @pytest.mark.slow
 @needs_chromium
 def test_nothing_is_wider_than_the_page_or_hard_to_read(shipped_epub: Path, tmp_path: Path) -> None:
+    """The shipped book: 18 chapters with 75 tables, long code and long identifiers."""
     problems = book_problems(shipped_epub, tmp_path)
     assert problems == [], "\n".join(problems[:40]) + f"\n({len(problems)} problems)"
 
 
 @needs_chromium
-def test_formulas_and_other_scripts_fit_too(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> None:
-    from tests.conftest import build_copy
-
-    out = build_copy("de-math", tmp_path_factory.mktemp("de-math"))
+@pytest.mark.parametrize("bank", ["minimal", "de-math"])
+def test_test_banks_fit_too(bank: str, minimal_build: Path, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> None:
+    """The minimal bank (images, tables, code) and a German bank with formulas and Japanese."""
+    out = minimal_build if bank == "minimal" else build_copy(bank, tmp_path_factory.mktemp(bank))
     problems = book_problems(next(out.glob("*.epub")), tmp_path)
     assert problems == [], "\n".join(problems[:40])
+
+
+@needs_chromium
+def test_cover_fits_the_screen(minimal_build: Path, tmp_path: Path) -> None:
+    """The cover is scaled into the screen, whatever its shape: no page of cover below it."""
+    cover = next(d for d in unpack(minimal_build / "minimal-test.epub", tmp_path / "book") if d.name == "cover.xhtml")
+    with Browser(tmp_path / "profile") as browser:
+        for width, height in ((360, 640), (600, 800), (1072, 1448), (800, 600)):
+            browser.viewport(width, height)
+            browser.open(cover.as_uri())
+            box = browser.evaluate(
+                "(function(){var r=document.querySelector('svg').getBoundingClientRect();"
+                "return {w: r.width, h: r.height, scroll: document.documentElement.scrollHeight};})()"
+            )
+            assert box["h"] <= height and box["w"] <= width and box["scroll"] <= height, (width, height, box)
 
 
 def css_colours(css: str) -> list[tuple[str, str]]:
@@ -132,21 +150,19 @@ def test_code_is_readable_on_white_sepia_and_black(minimal_build: Path) -> None:
     assert re.search(r"\.highlight \.k \{[^}]*font-weight: bold", css) and re.search(r"\.highlight \.c1 \{[^}]*font-style: italic", css)
 
 
+@pytest.mark.slow
+@needs_chromium
 def test_a_wide_table_at_phone_width_as_a_picture(shipped_epub: Path, tmp_path: Path) -> None:
-    """Screenshots for a person to look at: the widest table of the book at 360 px, light and dark."""
-    if CHROMIUM is None:
-        pytest.skip("Chromium is not installed")
-    docs = {d.name: d for d in unpack(shipped_epub, tmp_path / "book")}
-    widest = max(
-        (d for d in docs.values() if d.name.startswith("ch")),
-        key=lambda d: d.read_text().count('class="records"'),
-    )
+    """Screenshots for a person to look at: the chapter with the most records at 360 px, light and
+    dark, at 100 % and 150 %."""
+    docs = [d for d in unpack(shipped_epub, tmp_path / "book") if d.name.startswith("ch")]
+    widest = max(docs, key=lambda d: d.read_text().count('class="records"'))
     with Browser(tmp_path / "profile") as browser:
         browser.viewport(360, 640)
         browser.open(widest.as_uri())
         browser.evaluate(HARNESS)
-        for theme in THEMES:
-            browser.evaluate(f'deckbookCheck({{font: 100, theme: "{theme}"}})')
+        for theme, font in ((t, f) for t in THEMES for f in FONTS):
+            browser.evaluate(f'deckbookCheck({{font: {font}, theme: "{theme}"}})')
             browser.evaluate("document.querySelector('.records').scrollIntoView()")
-            browser.screenshot(ARTIFACTS / f"records-360-{theme}.png")
-    assert bc.sha256(ARTIFACTS / "records-360-light.png") != bc.sha256(ARTIFACTS / "records-360-dark.png")
+            browser.screenshot(ARTIFACTS / f"records-360-{font}-{theme}.png")
+    assert bc.sha256(ARTIFACTS / "records-360-100-light.png") != bc.sha256(ARTIFACTS / "records-360-100-dark.png")

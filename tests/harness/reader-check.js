@@ -30,6 +30,13 @@
     return el.localName + (el.id ? "#" + el.id : "") + (el.getAttribute("class") ? "." + el.getAttribute("class").replace(/ /g, ".") : "") +
       (where ? " in #" + where.id : "") + " \"" + text + "\"";
   }
+  function scrollsInside(el, width) {  // a box that scrolls sideways and itself fits the page holds it
+    for (var e = el.parentElement; e && e !== document.body; e = e.parentElement) {
+      var o = getComputedStyle(e).overflowX, r = e.getBoundingClientRect();
+      if ((o === "auto" || o === "scroll") && r.right <= width + 0.5 && r.left >= -0.5) return true;
+    }
+    return false;
+  }
   function frames() {
     return new Promise(function (done) { requestAnimationFrame(function () { requestAnimationFrame(done); }); });
   }
@@ -44,7 +51,7 @@
       for (var i = 0; i < all.length; i++) {
         var el = all[i], r = el.getBoundingClientRect();
         if (r.width === 0 && r.height === 0) continue;
-        if (r.right > width + 0.5 || r.left < -0.5) {
+        if ((r.right > width + 0.5 || r.left < -0.5) && !scrollsInside(el, width)) {
           var inside = false;
           for (var k = 0; k < flagged.length; k++) if (flagged[k].contains(el)) inside = true;
           if (!inside) { flagged.push(el); overflow.push(describe(el) + " spans " + Math.round(r.left) + ".." + Math.round(r.right)); }
