@@ -4,7 +4,13 @@ Contract: the package passes EPUBCheck with no errors or warnings; `mimetype` is
 and stored uncompressed (EPUBCheck does not catch a compressed one, so tests check it); entries
 are sorted and dated from the build epoch, so the same source and ledger give the same bytes.
 One edition serves both uses: it reads straight through, and each chapter ends with a self-test
-whose answers are popup notes (noteref → footnote aside), never hidden text.
+whose answers are popup notes (noteref → footnote aside, with an ARIA role and a class that
+survive conversions dropping `epub:type`), never hidden text. The reading order is cover, front
+matter, a short contents page (chapters), chapters, back matter; the nav document (every
+question, landmarks, page list) serves the reader's menus and is not in the spine. The EPUB 2
+`<guide>` names cover, contents and where reading starts, for older readers and converters.
+Layout decisions that depend on the screen are made at build time (`deckbook.ebooktables`);
+nothing in the stylesheet depends on the reader's theme (code is marked without colour).
 """
 
 from __future__ import annotations
