@@ -165,6 +165,7 @@ def _book(data: dict[str, Any], lines: Lines, index: SourceIndex) -> Book:
         title=data["title"],
         subtitle=data.get("subtitle"),
         author=data["author"],
+        author_sort=data.get("author_sort"),
         version=data["version"],
         language=data["language"],
         deck=data["deck"],

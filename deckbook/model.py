@@ -227,6 +227,7 @@ class Book:
     replaced: tuple[tuple[str, str], ...] = ()  # (removed id, the question that replaces it), from `retired:`
     report: str | None = None  # URL template to report a mistake: {id}, {version}, {title}, {section}
     fonts: FontSpec = field(default_factory=FontSpec)
+    author_sort: str | None = None  # how the author files in a library ("Doe, Jane"); None: as written
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ reading; a *flavour* fills them the way its outputs need (fragments from
   readings stacked over their base (WeasyPrint does not lay out <ruby>); tables with column
   widths planned at build time (`deckbook.tablewidths`), so layout never measures cells;
 - ``ebook`` and ``web``: formulas as MathML; readings as <ruby>; the e-book's XHTML also marks
-  language spans with ``xml:lang``;
+  language spans with ``xml:lang``, and writes tables too wide for a phone as labelled records
+  (`deckbook.ebooktables`);
 - ``anki``: formulas as TeX between Anki's ``\\(…\\)`` delimiters, readings in Anki's own
   ``base[reading]`` syntax for its furigana filter.
 
@@ -27,6 +28,7 @@ import jinja2
 from markupsafe import Markup
 
 from deckbook import i18n, mathtex, mdext
+from deckbook.ebooktables import ebook_tables
 from deckbook.fields import BOOK_OWNER, Role, chapter_owner
 from deckbook.model import Bank
 from deckbook.prepared import FieldResult, Prepared
@@ -88,6 +90,7 @@ def filler(flavour: Flavour, env: jinja2.Environment, *, furigana: bool = False)
         html = fill(brackets(result.html), {mdext.MATH: formula, mdext.FURIGANA: reading})
         if flavour == "ebook":
             html = _LANG_SPAN.sub(r'<span lang="\1" xml:lang="\1">', html)
+            html = ebook_tables(html) if "<table>" in html else html
         elif flavour == "print":  # fontconfig picks Chinese shapes for zh-CN, not for zh-Hans
             html = _LANG_SPAN.sub(lambda m: f'<span lang="{i18n.print_language(m.group(1))}">', html)
             html = fix_tables(html) if "<table>" in html else html

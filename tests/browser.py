@@ -147,6 +147,10 @@ class Page:
     def events(self) -> list[dict[str, Any]]:
         return self.browser.events.get(self.session, [])
 
+    def viewport(self, width: int, height: int) -> None:
+        """Lay the page out as a screen of `width` × `height` CSS pixels (below a headless window's minimum too)."""
+        self.call("Emulation.setDeviceMetricsOverride", {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})
+
     def goto(self, url: str, timeout: float = 60) -> None:
         """Open `url` and wait for its load event."""
         seen = len(self.events)

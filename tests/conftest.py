@@ -92,6 +92,12 @@ def minimal_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_copy("minimal", tmp_path_factory.mktemp("minimal-build"))
 
 
+@pytest.fixture(scope="session")
+def shipped(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every output of the shipped bank, built once from a copy (the real ledger stays untouched)."""
+    return build_copy("shipped", tmp_path_factory.mktemp("shipped"))
+
+
 def produce(ctx: RenderContext, target: str) -> Produced:
     """Every unit of renderer `target`, in memory: each unit's `job` then `produce`, in start order
     (a unit's `after` units come first for the built-in renderers); files and problems merged."""

@@ -15,7 +15,7 @@ from deckbook.load import load_bank
 from deckbook.model import Bank
 from tests import book_checks as bc
 from tests.anki_engine import import_apkg, open_collection
-from tests.conftest import ROOT, SHIPPED, Cli, build_copy
+from tests.conftest import ROOT, SHIPPED, Cli
 
 pytestmark = pytest.mark.slow
 SHARED_TOOLS = ROOT.parent / "shared" / "tools"
@@ -26,12 +26,6 @@ def bank() -> Bank:
     loaded = load_bank(SHIPPED)
     assert loaded.bank is not None
     return loaded.bank
-
-
-@pytest.fixture(scope="session")
-def shipped(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Every output of the shipped bank, built once from a copy (the real ledger stays untouched)."""
-    return build_copy("shipped", tmp_path_factory.mktemp("shipped"))
 
 
 def test_check_strict_and_locked(cli: Cli) -> None:

@@ -4,12 +4,19 @@ Contract: the package passes EPUBCheck with no errors or warnings; `mimetype` is
 and stored uncompressed (EPUBCheck does not catch a compressed one, so tests check it); entries
 are sorted and dated from the build epoch, so the same source and ledger give the same bytes.
 One edition serves both uses: it reads straight through, and each chapter ends with a self-test
-whose answers are popup notes (noteref → footnote aside), never hidden text.
+whose answers are popup notes (noteref → footnote aside, with an ARIA role and a class that
+survive conversions dropping `epub:type`), never hidden text. The reading order is cover, front
+matter, a short contents page (chapters), chapters, back matter; the nav document (every
+question, landmarks, page list) serves the reader's menus and is not in the spine. The EPUB 2
+`<guide>` names cover, contents and where reading starts, for older readers and converters.
+Layout decisions that depend on the screen are made at build time (`deckbook.ebooktables`);
+nothing in the stylesheet depends on the reader's theme (code is marked without colour).
 """
 
 from __future__ import annotations
 
 import io
+import struct
 import uuid
 import zipfile
 from collections.abc import Iterable, Mapping
@@ -125,17 +132,19 @@ def build_epub_files(ctx: RenderContext, page_map: PageMap | None = None) -> dic
         return env.get_template(T + name).render(**common, **extra).encode("utf-8")
 
     version_label = ctx.messages.gettext("Version %(version)s").replace("%(version)s", "{version}")
+    cover = cover_png(bank.book, bank.source_dir, version_label)
     out: dict[str, bytes] = {
         "META-INF/container.xml": render("container.xml.jinja"),
         "EPUB/epub.css": _css(env),
-        "EPUB/cover.png": cover_png(bank.book, bank.source_dir, version_label),
-        "EPUB/cover.xhtml": render("cover.xhtml.jinja"),
+        "EPUB/cover.png": cover,
+        "EPUB/cover.xhtml": render("cover.xhtml.jinja", cover=png_size(cover)),
         "EPUB/front.xhtml": render(
             "front.xhtml.jinja",
             description=html.description,
             counts={"questions": len(bank.questions), "chapters": len(bank.chapters), "terms": len(bank.terms)},
         ),
         "EPUB/nav.xhtml": render("nav.xhtml.jinja"),
+        "EPUB/contents.xhtml": render("contents.xhtml.jinja"),
         "EPUB/toc.ncx": render("toc.ncx.jinja"),
     }
     for chapter in bank.chapters:
@@ -183,9 +192,31 @@ def _media(ctx: RenderContext) -> list[dict[str, Any]]:
     return [{"name": n, "path": by_name[n], "type": markup.IMAGE_TYPES[Path(n).suffix.lower()]} for n in used]
 
 
+@dataclass(frozen=True)
+class ImageSize:
+    width: int
+    height: int
+
+
+def png_size(data: bytes) -> ImageSize:
+    """Pixel size of a PNG, from its IHDR chunk (the cover's SVG wrapper needs its viewBox)."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
+        raise ValueError("not a PNG")
+    width, height = struct.unpack(">II", data[16:24])
+    return ImageSize(width, height)
+
+
+CODE_STYLE = "bw"
+"""Pygments style of the e-book's code: weight and style, no colour. Readers show a book on
+white, sepia or black and a colour cannot be 4.5:1 against both ends (a colour dark enough for
+white, relative luminance <= 0.18, is too dark for #121212, which needs >= 0.20), and readers'
+dark modes do not reliably tell the book which theme is on. So keywords are bold, strings and
+comments italic, and every glyph takes the reader's own text colour."""
+
+
 def _css(env: Any) -> bytes:
     base = source_of(env, T + "epub.css")
-    return (base + markup.pygments_css([".highlight"], "default")).encode("utf-8")
+    return (base + markup.pygments_css([".highlight"], CODE_STYLE)).encode("utf-8")
 
 
 def _plain(html: Markup | None) -> str | None:
