@@ -1,33 +1,34 @@
-"""Benchmark deckbook on synthetic banks of realistic size (a script, not a test).
+"""Benchmark deckbook against its speed anchor, side by side, on this machine (a script, not a test).
 
-    uv run python bench/benchmark.py                 # 100, 300 and 1000 questions
-    uv run python bench/benchmark.py --sizes 300     # one size
-    uv run python bench/benchmark.py --jobs 1        # single process
+    uv run python bench/benchmark.py                  # shipped bank and 1000 questions
+    uv run python bench/benchmark.py --sizes 300      # a synthetic bank of 300 questions instead
+    uv run python bench/benchmark.py --json out.json  # also write the figures
 
-A synthetic bank of N questions is made from the shipped bank's own questions (real answers,
-explanations, code and tables), repeated under new ids and cut into chapters of 25, with the
-shipped glossary and services registry. For every size it times, each in a fresh process (so
-interpreter start-up counts) and from a cold output folder unless stated:
+The **anchor** is what an author gets from the plainest tool chain: pandoc turns the five seed
+guides (``../shared/seeds/*.txt``) into standalone HTML, and WeasyPrint (the same version deckbook
+pins) lays each out and writes its PDF, once, in one Python process. Its pages per second are the
+floor deckbook's A4 handbook is measured against.
 
-  deck            build.py anki
-  e-book (warm)   build.py epub, with the A4 page map already cached by a previous PDF build
-  e-book (cold)   build.py epub into an empty folder (it must lay out the A4 book for its page list)
-  deck+A4+e-book  build.py anki pdf epub --paper a4
-  everything      build.py (decks, A4 and Letter handbooks, flashcards, e-book)
-  no change       build.py again with nothing changed
-  one edit        build.py after changing one answer
+For the shipped bank (copied, so its ledger is untouched) and for a synthetic bank of N questions
+(the shipped bank's own questions repeated under new ids, 25 to a chapter), each in a fresh
+process as a user runs it (`build.py ... -q`, default worker count), it measures:
 
-and reports wall time and the peak resident memory of the largest single process.
+  A4 from empty      build.py pdf --paper a4 into an empty output folder: pages, seconds, pages/s,
+                     and the ratio to the anchor's pages/s
+  A4 after an edit   the same folder, one answer changed: seconds, and the share of "from empty"
+  e-book from empty  build.py epub into an empty folder (it needs the A4 page map): share of A4
+  everything         build.py (every output) into an empty folder
+  no change          build.py again, through `uv run`, nothing changed
+  one question       build.py (every output) of a one-question bank, from empty
 
-Builds run as a user runs them on a default Python install: with bytecode caching on (the
-benchmark unsets PYTHONDONTWRITEBYTECODE for its children and warms the cache once first;
-without .pyc files every start recompiles ~250 modules, about 0.3 s) and without `uv run`'s own
-start-up (about 0.1 s).
+Peak memory is the largest sum of the resident memory of all the build's processes, sampled
+every 20 ms. Figures depend on the machine (and on whatever else it runs): compare the ratios.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import platform
@@ -35,32 +36,109 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "source"
+SEEDS = ROOT.parent / "shared" / "seeds"
 PER_CHAPTER = 25
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
-MEASURE = """
-import resource, subprocess, sys, time
+ANCHOR = """
+import sys, time, weasyprint
 start = time.perf_counter()
-code = subprocess.run(sys.argv[1:]).returncode
-wall = time.perf_counter() - start
-print(f"{code} {wall:.3f} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}")
+pages = 0
+for html in sys.argv[1:]:
+    document = weasyprint.HTML(filename=html).render()
+    pages += len(document.pages)
+    document.write_pdf(html[:-5] + ".pdf")
+print(pages, time.perf_counter() - start)
 """
+
+
+@dataclass(frozen=True)
+class Measured:
+    seconds: float
+    peak_mib: int
+
+
+def measure(cmd: list[str], cwd: Path = ROOT) -> Measured:
+    """Wall time and peak summed RSS of `cmd` and every process it starts."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, env=CHILD_ENV, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _session_rss(proc.pid))
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, err = proc.communicate()
+    seconds = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(map(str, cmd))} exited {proc.returncode}:\n{err.decode()}")
+    return Measured(seconds, peak // (1024 * 1024))
+
+
+def _session_rss(session: int) -> int:
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
+            if int(stat[3]) == session:  # field 6 of /proc/PID/stat: the session id
+                total += int(stat[21]) * os.sysconf("SC_PAGE_SIZE")  # field 24: resident pages
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
+def pdf_pages(path: Path) -> int:
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(path.read_bytes())) as pdf:
+        return len(pdf.pages)
+
+
+def anchor(work: Path) -> tuple[int, float]:
+    """The anchor's pages and seconds (pandoc included)."""
+    folder = work / "anchor"
+    folder.mkdir()
+    start = time.perf_counter()
+    htmls = []
+    for seed in sorted(SEEDS.glob("*.txt")):
+        html = folder / f"{seed.stem}.html"
+        subprocess.run(
+            ["pandoc", "-f", "markdown", "-t", "html5", "-s", "--metadata", f"title={seed.stem}", str(seed), "-o", str(html)],
+            check=True,
+            capture_output=True,
+        )
+        htmls.append(str(html))
+    out = subprocess.run([sys.executable, "-c", ANCHOR, *htmls], check=True, capture_output=True, text=True, env=CHILD_ENV).stdout.split()
+    return int(out[0]), time.perf_counter() - start
 
 
 def synthetic_bank(n: int, dest: Path) -> Path:
     """N questions cut from the shipped bank's real ones, repeated with fresh ids."""
     source = dest / "source"
     (source / "chapters").mkdir(parents=True)
-    shutil.copyfile(SHIPPED / "services.yaml", source / "services.yaml")
+    book = yaml.safe_load((SHIPPED / "book.yaml").read_text(encoding="utf-8"))
+    shutil.copyfile(SHIPPED / book["index"]["file"], source / book["index"]["file"])
     pool = []
-    for chapter_id in yaml.safe_load((SHIPPED / "book.yaml").read_text())["chapters"]:
-        pool += yaml.safe_load((SHIPPED / "chapters" / f"{chapter_id}.yaml").read_text())["questions"]
+    for chapter_id in book["chapters"]:
+        pool += yaml.safe_load((SHIPPED / "chapters" / f"{chapter_id}.yaml").read_text(encoding="utf-8"))["questions"]
     questions = []
     for i in range(n):
         q = dict(pool[i % len(pool)])
@@ -74,10 +152,10 @@ def synthetic_bank(n: int, dest: Path) -> Path:
         q.pop("see", None)
         q.pop("origin", None)
         questions.append(q)
+    levels = [level["id"] for level in book.get("levels", [])]
     chapters = []
-    levels = ["basic", "intermediate", "advanced", "expert"]
     for c, start in enumerate(range(0, n, PER_CHAPTER), start=1):
-        chunk = sorted(questions[start : start + PER_CHAPTER], key=lambda q: levels.index(q["level"]))
+        chunk = sorted(questions[start : start + PER_CHAPTER], key=lambda q: levels.index(q["level"]) if q.get("level") in levels else 0)
         chapter_id = f"part-{c:03d}"
         chapters.append(chapter_id)
         doc = {
@@ -87,84 +165,111 @@ def synthetic_bank(n: int, dest: Path) -> Path:
             "intro": "Questions for the benchmark.",
             "questions": chunk,
         }
-        (source / "chapters" / f"{chapter_id}.yaml").write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
-    terms = yaml.safe_load((SHIPPED / "glossary.yaml").read_text())["terms"]
+        (source / "chapters" / f"{chapter_id}.yaml").write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    terms = yaml.safe_load((SHIPPED / "glossary.yaml").read_text(encoding="utf-8"))["terms"]
     for t in terms:
         t.pop("see", None)
         t.pop("origin", None)
-    (source / "glossary.yaml").write_text(yaml.safe_dump({"terms": terms}, sort_keys=False, allow_unicode=True))
-    book = yaml.safe_load((SHIPPED / "book.yaml").read_text())
+    (source / "glossary.yaml").write_text(yaml.safe_dump({"terms": terms}, sort_keys=False, allow_unicode=True), encoding="utf-8")
     book.update(title=f"Benchmark bank ({n} questions)", namespace=f"bench-{n}", deck=f"Bench {n}", chapters=chapters)
-    (source / "book.yaml").write_text(yaml.safe_dump(book, sort_keys=False, allow_unicode=True))
+    book.pop("retired", None)
+    (source / "book.yaml").write_text(yaml.safe_dump(book, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return source
 
 
-CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+def one_question_bank(dest: Path) -> Path:
+    """`build.py init`'s sample bank cut down to its first question."""
+    source = dest / "one"
+    subprocess.run([sys.executable, str(ROOT / "build.py"), "init", str(source), "-q"], check=True, cwd=ROOT, env=CHILD_ENV)
+    for chapter in (source / "chapters").glob("*.yaml"):
+        doc = yaml.safe_load(chapter.read_text(encoding="utf-8"))
+        doc["questions"] = doc["questions"][:1]
+        chapter.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    (source / "deckbook.lock").unlink(missing_ok=True)
+    return source
 
 
-def run(args: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (MiB) of the largest process of one build.py run."""
-    cmd = [sys.executable, "-c", MEASURE, sys.executable, str(ROOT / "build.py"), *args, "-q"]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=ROOT, env=CHILD_ENV).stdout.split()
-    code, wall, rss_kb = int(out[-3]), float(out[-2]), int(out[-1])
-    if code != 0:
-        raise SystemExit(f"build.py {' '.join(args)} exited {code}")
-    return wall, rss_kb // 1024
+def build(*args: str | Path) -> list[str]:
+    return [sys.executable, str(ROOT / "build.py"), *map(str, args), "-q"]
 
 
-def bench_size(n: int, jobs: int, work: Path) -> list[tuple[str, float, int]]:
-    source = synthetic_bank(n, work / f"bank-{n}")
-    subprocess.run([sys.executable, str(ROOT / "build.py"), "lock", "--source", str(source), "-q"], check=True, cwd=ROOT)
-    common = ["--source", str(source), "--jobs", str(jobs)]
-    rows = []
+def edit_one_answer(source: Path) -> None:
+    chapter = sorted((source / "chapters").glob("*.yaml"))[1]
+    text = chapter.read_text(encoding="utf-8")
+    marker = "    answer: |\n"
+    at = text.index(marker) + len(marker)
+    line_end = text.index("\n", at)
+    chapter.write_text(text[:line_end] + " One more sentence for the benchmark." + text[line_end:], encoding="utf-8")
 
-    def measure(label: str, out: Path, *extra: str, fresh: bool = True) -> None:
-        if fresh and out.exists():
-            shutil.rmtree(out)
-        wall, rss = run([*extra, *common, "--out", str(out)])
-        rows.append((label, wall, rss))
-        print(f"  {n:5} questions  {label:16} {wall:7.1f} s  {rss:6} MiB", flush=True)
 
-    measure("deck", work / f"o-deck-{n}", "anki")
-    measure("deck+A4+e-book", work / f"o-a4-{n}", "anki", "pdf", "epub", "--paper", "a4")
-    measure("e-book (warm)", work / f"o-a4-{n}", "epub", fresh=False)
-    measure("e-book (cold)", work / f"o-epub-{n}", "epub")
-    measure("everything", work / f"o-all-{n}")
-    measure("no change", work / f"o-all-{n}", fresh=False)
-    chapter = source / "chapters" / "part-001.yaml"
-    doc = yaml.safe_load(chapter.read_text())
-    doc["questions"][0]["answer"] += "\nOne more sentence for the benchmark.\n"
-    chapter.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
-    measure("one edit", work / f"o-all-{n}", fresh=False)
-    return rows
+def bench_bank(label: str, source: Path, work: Path, anchor_rate: float, rows: list[dict[str, object]]) -> None:
+    def row(step: str, m: Measured, **extra: object) -> None:
+        rows.append({"bank": label, "step": step, "seconds": round(m.seconds, 1), "peak_mib": m.peak_mib, **extra})
+        shown = " ".join(f"{k}={v}" for k, v in extra.items())
+        print(f"  {label:16} {step:18} {m.seconds:7.1f} s {m.peak_mib:6} MiB  {shown}", flush=True)
+
+    a4 = work / f"a4-{label}"
+    m = measure(build("pdf", "--paper", "a4", "--source", source, "--out", a4))
+    pages = pdf_pages(next(a4.glob("*-a4.pdf")))
+    rate = pages / m.seconds
+    row("A4 from empty", m, pages=pages, pages_per_s=round(rate, 2), vs_anchor=round(rate / anchor_rate, 2))
+    edit_one_answer(source)
+    e = measure(build("pdf", "--paper", "a4", "--source", source, "--out", a4))
+    row("A4 after an edit", e, share=f"{100 * e.seconds / m.seconds:.0f}%")
+    b = measure(build("epub", "--source", source, "--out", work / f"epub-{label}"))
+    row("e-book from empty", b, share=f"{100 * b.seconds / m.seconds:.0f}%")
+    everything = work / f"all-{label}"
+    row("everything", measure(build("--source", source, "--out", everything)))
+    uv = shutil.which("uv")
+    again = (
+        [uv, "run", "--project", str(ROOT), "python", str(ROOT / "build.py"), "--source", str(source), "--out", str(everything), "-q"]
+        if uv
+        else None
+    )
+    row("no change (uv run)", measure(again or build("--source", source, "--out", everything)))
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 300, 1000])
-    parser.add_argument("--jobs", type=int, default=min(len(os.sched_getaffinity(0)), 4))
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000], help="synthetic bank sizes (default: 1000)")
+    parser.add_argument("--no-shipped", action="store_true", help="skip the shipped bank")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
-    machine = f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores, Python {platform.python_version()}"
-    print(f"deckbook benchmark — {time.strftime('%Y-%m-%d')} — {machine} — --jobs {args.jobs}")
-    results: dict[int, list[tuple[str, float, int]]] = {}
-    subprocess.run(
-        [sys.executable, "-c", "import deckbook.cli; from deckbook import renderers; [renderers.get(n) for n in renderers.names()]"],
-        check=True,
-        cwd=ROOT,
-        env=CHILD_ENV,
-    )
+    info = Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []
+    cpu = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), "")
+    machine = f"{platform.machine()} {cpu}, {len(os.sched_getaffinity(0))} cores, Python {platform.python_version()}"
+    print(f"deckbook benchmark — {time.strftime('%Y-%m-%d %H:%M')} — {machine}", flush=True)
+    subprocess.run([*build("check", "--source", SHIPPED)], check=True, cwd=ROOT, env=CHILD_ENV)  # warms the bytecode cache
+    rows: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory(prefix="deckbook-bench-") as tmp:
+        work = Path(tmp)
+        pages, seconds = anchor(work)
+        rate = pages / seconds
+        rows.append(
+            {
+                "bank": "anchor (five seed guides)",
+                "step": "pandoc → WeasyPrint",
+                "seconds": round(seconds, 1),
+                "pages": pages,
+                "pages_per_s": round(rate, 2),
+            }
+        )
+        print(f"  anchor           pandoc → WeasyPrint {seconds:7.1f} s  pages={pages} pages_per_s={rate:.2f}", flush=True)
+        if not args.no_shipped:
+            shutil.copytree(SHIPPED, work / "shipped")
+            bench_bank("shipped", work / "shipped", work, rate, rows)
         for n in args.sizes:
-            results[n] = bench_size(n, args.jobs, Path(tmp))
-    labels = [label for label, _, _ in next(iter(results.values()))]
-    print("\n| step | " + " | ".join(f"{n} questions" for n in results) + " |")
-    print("|---|" + "---|" * len(results))
-    for i, label in enumerate(labels):
-        cells = [f"{results[n][i][1]:.1f} s, {results[n][i][2]} MiB" for n in results]
-        print(f"| {label} | " + " | ".join(cells) + " |")
+            bench_bank(f"{n} questions", synthetic_bank(n, work / f"bank-{n}"), work, rate, rows)
+        one = one_question_bank(work)
+        m = measure(build("--source", one, "--out", work / "one-out"))
+        rows.append({"bank": "one question", "step": "everything", "seconds": round(m.seconds, 1), "peak_mib": m.peak_mib})
+        print(f"  one question     everything         {m.seconds:7.1f} s {m.peak_mib:6} MiB", flush=True)
+    print("\n| bank | step | seconds | peak MiB | notes |\n|---|---|---|---|---|")
+    for r in rows:
+        notes = ", ".join(f"{k} {v}" for k, v in r.items() if k not in ("bank", "step", "seconds", "peak_mib"))
+        print(f"| {r['bank']} | {r['step']} | {r['seconds']} | {r.get('peak_mib', '')} | {notes} |")
     if args.json:
-        args.json.write_text(json.dumps({"machine": machine, "jobs": args.jobs, "results": results}, indent=1))
+        args.json.write_text(json.dumps({"machine": machine, "rows": rows}, indent=1, ensure_ascii=False), encoding="utf-8")
     return 0
 
 

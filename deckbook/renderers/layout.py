@@ -42,6 +42,7 @@ from deckbook.store import Store
 
 MAX_ROUNDS = 4
 KEEP_PAGES = 300  # per engine
+RISK_PAGES, RISK_SHARE = 3, 0.08  # how far a guessed page may be off
 CHARS_PER_PAGE = 4500  # of part HTML, for a first guess of where an anchor lands (only its digit count matters)
 
 
@@ -226,25 +227,34 @@ class _Run:
     def next_request(self, worker: int, kept_pages: int) -> tuple[int, Request] | None:
         """What engine `worker` should do next, for which part; None when nothing can be done yet.
         In order: write the parts it keeps whose numbers are known (that frees memory); lay out
-        the next part never laid out (late parts once all others are); lay out again and write a
-        part that was not kept."""
+        a part never laid out (late parts once all others are); lay out again and write a part
+        that was not kept."""
         starts, anchors = self.positions()
         for i, state in enumerate(self.states):
             if state.kept_by == worker and not state.pending and state.pdf is None:
                 numbers = self.numbers(i, starts, anchors)
                 if numbers is not None:
                     return i, self._finish(i, numbers, anchors)
+        return self._new_layout(starts, anchors, keep=self.pdf and kept_pages < KEEP_PAGES) or self._rewrite(starts, anchors)
+
+    def _new_layout(self, starts: list[int], anchors: Mapping[str, int], keep: bool) -> tuple[int, Request] | None:
+        """The first layout of the next part in book order — preferring parts whose numbers' digit
+        counts are sure; a late part once every other part is laid out."""
         values = self.estimate(starts, anchors)
         others_measured = all(s.measure for p, s in zip(self.parts, self.states, strict=True) if not p.late)
-        for i, (part, state) in enumerate(zip(self.parts, self.states, strict=True)):
-            if state.measure is not None or state.pending:
-                continue
-            if part.late and not (others_measured and self.numbers(i, starts, anchors)):
-                continue
+        todo = [i for i, s in enumerate(self.states) if s.measure is None and not s.pending]
+        late = [i for i in todo if self.parts[i].late and others_measured and self.numbers(i, starts, anchors)]
+        normal = [i for i in todo if not self.parts[i].late]
+        sure = [i for i in normal if not self._risky(i, values, anchors)]
+        for i in late + sure + [i for i in normal if i not in sure]:  # a guess may be wrong, but an idle engine surely wastes time
             numbers = self.numbers(i, starts, anchors) if self.pdf else None
-            request = self._layout(i, anchors if part.late else values, numbers, keep=self.pdf and kept_pages < KEEP_PAGES)
+            request = self._layout(i, anchors if self.parts[i].late else values, numbers, keep=keep)
             if request is not None:
                 return i, request
+        return None
+
+    def _rewrite(self, starts: list[int], anchors: Mapping[str, int]) -> tuple[int, Request] | None:
+        """Lay out again, with its numbers, and write a part whose layout is known but not kept."""
         for i, state in enumerate(self.states):
             if self.pdf and state.pdf is None and not state.pending and state.kept_by is None and state.measure is not None:
                 numbers = self.numbers(i, starts, anchors)
@@ -253,6 +263,16 @@ class _Run:
                     if request is not None:
                         return i, request
         return None
+
+    def _risky(self, i: int, values: Mapping[str, int], anchors: Mapping[str, int]) -> bool:
+        """Whether part i prints a number not known yet whose guess is close enough to a power of
+        ten that its digit count may be wrong (then parts without such numbers go first)."""
+        for anchor in self.parts[i].asked - anchors.keys():
+            guess = values.get(anchor, 0)
+            margin = max(RISK_PAGES, guess * RISK_SHARE)
+            if any(guess - margin < 10**k <= guess + margin for k in range(1, 7)):
+                return True
+        return False
 
     def _finish(self, i: int, numbers: Numbers, anchors: Mapping[str, int]) -> Request:
         """Write the kept part i — or drop it: the store has its PDF, or its digits were guessed wrong."""

@@ -14,6 +14,7 @@ job's stylesheets and files reach forked engines through the fork itself.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import traceback
 from collections.abc import Iterator, Mapping
@@ -151,12 +152,14 @@ class Engine:
 
 
 def _serve(setup: Setup, conn: Connection) -> None:
-    """A forked engine's loop: answer requests until the pipe closes."""
+    """A forked engine's loop: answer requests until told to stop (None) or the pipe closes."""
     engine = Engine(setup)
     while True:
         try:
             request = conn.recv()
         except EOFError:
+            return
+        if request is None:
             return
         try:
             reply = engine.handle(request)
@@ -193,7 +196,9 @@ class Pool:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for conn in self._conns:
+        for conn in self._conns:  # a stop request: every engine also holds copies of its siblings' pipes, so closing ours is not enough
+            with contextlib.suppress(OSError):
+                conn.send(None)
             conn.close()
         for proc in self._procs:
             proc.join(timeout=5)
