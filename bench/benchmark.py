@@ -21,8 +21,9 @@ process as a user runs it (`build.py ... -q`, default worker count), it measures
   no change          build.py again, through `uv run`, nothing changed
   one question       build.py (every output) of a one-question bank, from empty
 
-Peak memory is the largest sum of the resident memory of all the build's processes, sampled
-every 20 ms. Figures depend on the machine (and on whatever else it runs): compare the ratios.
+Peak memory is the largest sum of the proportional set size (PSS: resident memory, pages shared
+between forked processes counted once in all) of the build's processes, sampled every 20 ms.
+Figures depend on the machine (and on whatever else it runs): compare the ratios.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ class Measured:
 
 
 def measure(cmd: list[str], cwd: Path = ROOT) -> Measured:
-    """Wall time and peak summed RSS of `cmd` and every process it starts."""
+    """Wall time and peak summed PSS of `cmd` and every process it starts."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, env=CHILD_ENV, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = 0
@@ -98,8 +99,10 @@ def _session_rss(session: int) -> int:
             continue
         try:
             stat = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
-            if int(stat[3]) == session:  # field 6 of /proc/PID/stat: the session id
-                total += int(stat[21]) * os.sysconf("SC_PAGE_SIZE")  # field 24: resident pages
+            if int(stat[3]) != session:  # field 6 of /proc/PID/stat: the session id
+                continue
+            rollup = Path(entry.path, "smaps_rollup").read_text()
+            total += int(rollup.split("\nPss:", 1)[1].split()[0]) * 1024  # kB
         except (OSError, ValueError, IndexError):
             continue
     return total

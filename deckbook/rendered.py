@@ -13,6 +13,11 @@ reading; a *flavour* fills them the way its outputs need (fragments from
 - ``anki``: formulas as TeX between Anki's ``\\(…\\)`` delimiters, readings in Anki's own
   ``base[reading]`` syntax for its furigana filter.
 
+In ``print`` and ``ebook``, every block of a field (paragraph, list item, code block, heading,
+quotation, table) carries ``data-mark="<owner>.<field>.<n>"``, numbered the same way in both, so
+the e-book can put the marker of each printed page at the block where the A4 layout began that
+page (`deckbook.renderers.pagelist`). A table counts as one block, whatever form each output gives it.
+
 Renderers receive `BankHtml` and never call the Markdown parser, so every output shows the same
 text. Images keep the neutral ``media/<file>`` source that each renderer maps to its layout.
 """
@@ -38,6 +43,35 @@ from deckbook.tablewidths import fix_tables
 Flavour = Literal["print", "ebook", "web", "anki"]
 FLAVOURS: tuple[Flavour, ...] = ("print", "ebook", "web", "anki")
 _LANG_SPAN = re.compile(r'<span lang="([^"]+)">')
+MARK = "data-mark"
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*?)(/?)>")
+_BLOCKS = frozenset({"p", "li", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"})
+
+
+def mark_blocks(html: str, key: str) -> str:
+    """`html` with ``data-mark="<key>.<n>"`` on each block, numbered in document order; a table
+    (or the records an e-book makes of one: ``<div class="records">``) is one block, and nothing
+    inside it is numbered, so every output numbers the same blocks alike."""
+    out, at, n, inside = [], 0, 0, 0
+    divs: list[bool] = []
+    for tag in _TAG.finditer(html):
+        closing, name, attrs, empty = tag.group(1), tag.group(2).lower(), tag.group(3), tag.group(4)
+        container = name == "table" or (name == "div" and not closing and 'class="records"' in attrs)
+        if name == "div" and not empty:
+            if closing:
+                inside -= divs.pop() if divs else 0
+            else:
+                divs.append(container)
+        elif name == "table":
+            inside += -1 if closing else 0
+        if closing or empty or not (name in _BLOCKS or container) or inside:
+            continue
+        if name == "table" or container:
+            inside += 1
+        out.append(html[at : tag.end(3)] + f' {MARK}="{key}.{n}"')
+        at, n = tag.end(3), n + 1
+    out.append(html[at:])
+    return "".join(out)
 
 
 @dataclass(frozen=True)
@@ -104,12 +138,15 @@ def render_bank(bank: Bank, prepared: Prepared, flavour: Flavour, env: jinja2.En
     furigana = any(r.analysis.furigana for _, r in prepared)
     finish = filler(flavour, env, furigana=furigana)
 
+    marked = flavour in ("print", "ebook")
+
     def html(owner: str, role: Role) -> Markup | None:
         got = prepared.results.get((owner, role))
-        return None if got is None else Markup(finish(got))
+        return None if got is None else required(owner, role)
 
     def required(owner: str, role: Role) -> Markup:
-        return Markup(finish(prepared[(owner, role)]))
+        text = finish(prepared[(owner, role)])
+        return Markup(mark_blocks(text, f"{owner}.{role.value}") if marked and role is not Role.QUESTION else text)
 
     questions = {
         q.id: QuestionHtml(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import os
 import re
 import shutil
 import subprocess
+import unicodedata
 import zipfile
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -178,15 +180,19 @@ def page_refs(text: str) -> list[int]:
     return [int(n) for n in re.findall(r"p\.\s?(\d+)", text)]
 
 
-def page_marker_problems(epub: Path, printed_page_of_section: dict[str, int]) -> list[str]:
-    """The e-book's page markers agree with the printed book: they ascend in reading order, and
-    each question is preceded by the marker of the page it starts on (or shares that page with
-    the question before it)."""
+def _spine_text(epub: Path) -> list[tuple[str, str]]:
     with zipfile.ZipFile(epub) as zf:
         opf = zf.read("EPUB/package.opf").decode()
         manifest = dict(re.findall(r'<item id="([^"]+)" href="([^"]+)"', opf))
         spine = re.findall(r'<itemref idref="([^"]+)"', opf)
-        text = "".join(zf.read(f"EPUB/{manifest[i]}").decode() for i in spine if manifest[i].endswith(".xhtml"))
+        return [(manifest[i], zf.read(f"EPUB/{manifest[i]}").decode()) for i in spine if manifest[i].endswith(".xhtml")]
+
+
+def page_marker_problems(epub: Path, printed_page_of_section: dict[str, int]) -> list[str]:
+    """The e-book's page markers agree with the printed book: every page has one, they ascend in
+    reading order, and the last marker before each question's heading is the page the question
+    begins on (a page's marker sits at the first element that begins on that page)."""
+    text = "".join(t for _, t in _spine_text(epub))
     events = [(m.start(), "page", m.group(1)) for m in re.finditer(r'id="page-(\d+)"', text)]
     events += [
         (m.start(), "q", m.group(1))
@@ -196,18 +202,50 @@ def page_marker_problems(epub: Path, printed_page_of_section: dict[str, int]) ->
     events.sort()
     problems = []
     pages = [int(v) for _, kind, v in events if kind == "page"]
-    if pages != sorted(pages) or len(pages) != len(set(pages)):
-        problems.append("page markers are not in ascending order")
-    since_last: list[int] = []
-    previous: int | None = None
+    if pages != list(range(1, len(pages) + 1)):
+        problems.append("page markers are not pages 1, 2, 3, … in reading order")
+    last: int | None = None
     for _, kind, value in events:
         if kind == "page":
-            since_last.append(int(value))
+            last = int(value)
             continue
         want = printed_page_of_section.get(value)
-        if want is not None and want not in since_last and want != previous:
-            problems.append(f"question {value}: printed on page {want}, but the e-book marks {since_last or previous}")
-        previous, since_last = want, []
+        if want is not None and last != want:
+            problems.append(f"question {value}: printed on page {want}, but the marker before it is page {last}")
+    return problems
+
+
+def _letters(text: str) -> str:
+    """Letters and digits only, lower case: the same words whatever the line breaks, hyphens,
+    spacing, quotes or letter case of either output."""
+    text = unicodedata.normalize("NFKC", html.unescape(text)).lower()
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+def page_list_text_problems(epub: Path, pdf: Path, *, window: int = 24) -> list[str]:
+    """Each page marker of the e-book against the printed page it names: the text that follows
+    the marker must be on that page of the PDF — it begins there — or, for a page on which no
+    element begins (its marker shares the place of the page before), the text that follows must
+    hold that page's text."""
+    printed = [_letters(t) for t in page_texts(pdf)]
+    problems = []
+    for name, doc in _spine_text(epub):
+        marks = list(re.finditer(r'id="page-(\d+)"[^>]*>(?:</span>)?', doc))
+        for i, mark in enumerate(marks):
+            page = int(mark.group(1))
+            end = marks[i + 1].start() if i + 1 < len(marks) else len(doc)
+            following = doc[mark.end() : max(end, mark.end() + 4000)]
+            after = _letters(re.sub(r"<[^>]+>", " ", following))
+            own = _letters(re.sub(r"<[^>]+>", " ", re.split(r"</(?:p|li|h\d|dt|dd|pre|td|th)>", following, maxsplit=1)[0]))
+            chars = min(window, len(own)) or window  # the first element's own text, when it is short
+            if not after or page > len(printed) or not printed[page - 1]:
+                continue  # a picture (the cover) or a blank page
+            shares = i > 0 and mark.start() == marks[i - 1].end()  # nothing begins on this page: the block before runs on
+            body = printed[page - 1]
+            if shares and body[len(body) // 2 : len(body) // 2 + chars] in after:
+                continue
+            if after[:chars] not in body:
+                problems.append(f"{name}: page {page}'s marker is before {after[:chars]!r}, which page {page} does not show")
     return problems
 
 

@@ -49,6 +49,7 @@ def test_page_list_matches_the_printed_a4_handbook(epub: Path, minimal_build: Pa
     assert len(pages) == len(bc.page_texts(minimal_build / "minimal-test-a4.pdf"))
     page_of = {title.split(" ", 1)[0]: page for level, title, page in a4 if level == 2 and title[0].isdigit()}
     assert bc.page_marker_problems(epub, page_of) == []
+    assert bc.page_list_text_problems(epub, minimal_build / "minimal-test-a4.pdf") == []
     assert 'id="page-9" aria-label="9"' in chapter  # chapter 1 opens on page 9 of the A4 book
 
 

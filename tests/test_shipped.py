@@ -91,9 +91,11 @@ def test_epub_is_valid_and_accessible(shipped: Path, tmp_path: Path) -> None:
 
 
 def test_epub_page_list_follows_the_a4_handbook(shipped: Path) -> None:
+    """Every printed page's marker sits where that page begins: its text is on that PDF page."""
     marks = bc.outline(shipped / "cloud-interview-a4.pdf")
     page_of = {t.split(" ", 1)[0]: p for lvl, t, p in marks if lvl == 2 and t[0].isdigit()}
     assert bc.page_marker_problems(shipped / "cloud-interview.epub", page_of) == []
+    assert bc.page_list_text_problems(shipped / "cloud-interview.epub", shipped / "cloud-interview-a4.pdf") == []
 
 
 @pytest.mark.parametrize("paper", ["a4", "letter"])

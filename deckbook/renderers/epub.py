@@ -20,7 +20,7 @@ import struct
 import uuid
 import zipfile
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -30,10 +30,11 @@ from deckbook import markup
 from deckbook.files import iso_timestamp, zip_add
 from deckbook.model import Bank, Status
 from deckbook.rendered import BankHtml
+from deckbook.renderers import pagelist
 from deckbook.renderers.anki_notes import plain
 from deckbook.renderers.base import Produced, RenderContext, Renderer, Runtime, Unit, file_stem
 from deckbook.renderers.cover import cover_png
-from deckbook.renderers.handbook import HandbookJob, book_changes, handbook_job, stored_pages
+from deckbook.renderers.handbook import HandbookJob, book_changes, handbook_job, stored_pages, stored_tops
 from deckbook.renderers.indexing import bank_index, entry_names, index_title, status_label
 from deckbook.renderers.pdf import layout_pages
 from deckbook.report import report_url
@@ -41,14 +42,6 @@ from deckbook.templating import source_of
 
 MIMETYPE = b"application/epub+zip"
 T = "epub/"
-
-
-@dataclass(frozen=True)
-class PageMap:
-    """Where the printed A4 pages begin, in e-book terms: page-list entries and marker positions."""
-
-    pages: tuple[tuple[int, str], ...] = ()  # (page number, href of its marker)
-    markers: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # anchor id → pages whose marker goes before it
 
 
 def chapter_files(bank: Bank) -> dict[str, str]:
@@ -59,7 +52,7 @@ def chapter_files(bank: Bank) -> dict[str, str]:
 def anchor_order(bank: Bank) -> list[tuple[str, str]]:
     """(anchor id, file) of every place a page marker may go, in reading order; the PDF uses the same ids."""
     files = chapter_files(bank)
-    order = [("cover", "cover.xhtml"), ("titlepage", "front.xhtml"), ("howto", "front.xhtml")]
+    order = [("cover", "cover.xhtml"), ("titlepage", "front.xhtml"), ("contents", "contents.xhtml"), ("howto", "contents.xhtml")]
     for c in bank.chapters:
         order.append((f"ch-{c.id}", files[c.id]))
         order += [(f"q-{q.id}", files[c.id]) for q in c.questions]
@@ -72,36 +65,22 @@ def anchor_order(bank: Bank) -> list[tuple[str, str]]:
     return order
 
 
-def page_map(bank: Bank, anchors: Mapping[str, int]) -> PageMap:
-    """Where each printed page begins, in e-book terms.
+@dataclass(frozen=True)
+class PrintedPages:
+    """Where the A4 handbook's anchors landed, and which elements begin each of its pages."""
 
-    A page's marker goes before the first anchor that starts on it; a page on which nothing
-    starts (a long answer running on) gets its marker before the anchor that runs onto it."""
-    seq = [(a, f, anchors[a]) for a, f in anchor_order(bank) if a in anchors]
-    if not seq:
-        return PageMap()
-    last_page = anchors.get("book-end", max(p for _, _, p in seq))
-    first_on: dict[int, tuple[str, str]] = {}
-    for a, f, p in seq:
-        first_on.setdefault(p, (a, f))
-    markers: dict[str, list[int]] = {}
-    pages: list[tuple[int, str]] = []
-    current = seq[0][:2]
-    for page in range(1, last_page + 1):
-        current = first_on.get(page, current)
-        markers.setdefault(current[0], []).append(page)
-        pages.append((page, f"{current[1]}#page-{page}"))
-    return PageMap(tuple(pages), {a: tuple(ps) for a, ps in markers.items()})
+    anchors: Mapping[str, int]
+    tops: tuple[tuple[str, ...], ...] = ()
 
 
-def build_epub_files(ctx: RenderContext, page_map: PageMap | None = None) -> dict[str, bytes]:
-    """Pure builder: every file of the package (path inside the zip → bytes), mimetype excluded."""
+def build_epub_files(ctx: RenderContext, printed: PrintedPages | None = None) -> dict[str, bytes]:
+    """Pure builder: every file of the package (path inside the zip → bytes), mimetype excluded.
+    With `printed`, every page of the A4 handbook gets its marker and the page list (`pagelist`)."""
     bank, env = ctx.bank, ctx.env
     html = ctx.html("ebook")
     index = bank_index(bank)
     files = chapter_files(bank)
     hrefs = {q.id: f"{files[q.chapter_id]}#q-{q.id}" for q in bank.questions}
-    page_map = page_map or PageMap()
     media = _media(ctx)
     common: dict[str, Any] = {
         "book": bank.book,
@@ -113,8 +92,7 @@ def build_epub_files(ctx: RenderContext, page_map: PageMap | None = None) -> dic
         "index": index,
         "files": files,
         "hrefs": hrefs,
-        "markers": page_map.markers,
-        "pages": page_map.pages,
+        "pages": (),
         "identifier": f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'deckbook:' + bank.book.namespace)}",
         "entry_names": lambda q: entry_names(bank, q),
         "status_label": lambda status: status_label(status, ctx.messages),
@@ -128,33 +106,43 @@ def build_epub_files(ctx: RenderContext, page_map: PageMap | None = None) -> dic
         "report_url": lambda q: report_url(bank.book, q, plain(html.questions[q.id].question)),
     }
 
-    def render(name: str, **extra: Any) -> bytes:
-        return env.get_template(T + name).render(**common, **extra).encode("utf-8")
+    def render(name: str, **extra: Any) -> str:
+        return env.get_template(T + name).render(**common, **extra)
 
     version_label = ctx.messages.gettext("Version %(version)s").replace("%(version)s", "{version}")
     cover = cover_png(bank.book, bank.source_dir, version_label)
-    out: dict[str, bytes] = {
-        "META-INF/container.xml": render("container.xml.jinja"),
-        "EPUB/epub.css": _css(env),
-        "EPUB/cover.png": cover,
-        "EPUB/cover.xhtml": render("cover.xhtml.jinja", cover=png_size(cover)),
-        "EPUB/front.xhtml": render(
+    text: dict[str, str] = {  # the reading order's documents, before their page markers
+        "cover.xhtml": render("cover.xhtml.jinja", cover=png_size(cover)),
+        "front.xhtml": render(
             "front.xhtml.jinja",
             description=html.description,
             counts={"questions": len(bank.questions), "chapters": len(bank.chapters), "terms": len(bank.terms)},
         ),
-        "EPUB/nav.xhtml": render("nav.xhtml.jinja"),
-        "EPUB/contents.xhtml": render("contents.xhtml.jinja"),
-        "EPUB/toc.ncx": render("toc.ncx.jinja"),
+        "contents.xhtml": render("contents.xhtml.jinja"),
     }
     for chapter in bank.chapters:
-        out[f"EPUB/{files[chapter.id]}"] = render("chapter.xhtml.jinja", chapter=chapter, intro=html.intros.get(chapter.id))
+        text[files[chapter.id]] = render("chapter.xhtml.jinja", chapter=chapter, intro=html.intros.get(chapter.id))
     if common["changelog"]:
-        out["EPUB/changes.xhtml"] = render("changes.xhtml.jinja")
+        text["changes.xhtml"] = render("changes.xhtml.jinja")
     if bank.terms:
-        out["EPUB/glossary.xhtml"] = render("glossary.xhtml.jinja")
+        text["glossary.xhtml"] = render("glossary.xhtml.jinja")
     if index:
-        out["EPUB/index.xhtml"] = render("index.xhtml.jinja")
+        text["index.xhtml"] = render("index.xhtml.jinja")
+    if printed is not None:
+        marker = env.get_template(T + "_macros.xhtml.jinja").module.pagebreak  # type: ignore[attr-defined]
+        last = max([len(printed.tops), *printed.anchors.values()], default=0)
+        tops = list(printed.tops) + [()] * (last - len(printed.tops))
+        order = [anchor for anchor, _ in anchor_order(bank)]
+        placed = pagelist.place(text, tops, pagelist.fallbacks(order, printed.anchors, last), lambda n: str(marker(n)))
+        text, common["pages"] = placed.documents, placed.pages
+    out: dict[str, bytes] = {
+        "META-INF/container.xml": render("container.xml.jinja").encode("utf-8"),
+        "EPUB/epub.css": _css(env),
+        "EPUB/cover.png": cover,
+        "EPUB/nav.xhtml": render("nav.xhtml.jinja").encode("utf-8"),
+        "EPUB/toc.ncx": render("toc.ncx.jinja").encode("utf-8"),
+    }
+    out |= {f"EPUB/{name}": data.encode("utf-8") for name, data in text.items()}
     math_files = {name.removeprefix("EPUB/") for name, data in out.items() if name.endswith(".xhtml") and b"<math " in data}
     out["EPUB/package.opf"] = render(
         "package.opf.jinja",
@@ -164,7 +152,7 @@ def build_epub_files(ctx: RenderContext, page_map: PageMap | None = None) -> dic
         has_images=bool(media),
         has_math=bool(math_files),
         math_files=math_files,
-    )
+    ).encode("utf-8")
     for m in media:
         out[f"EPUB/media/{m['name']}"] = m["path"].read_bytes()
     return out
@@ -258,10 +246,10 @@ class EpubRenderer(Renderer["EpubJob | HandbookJob"]):
         a4 = handbook_job(ctx, "a4")
         if unit.name == "pages-a4":
             return a4
-        anchors = stored_pages(ctx.store, a4, exact=True)
-        if anchors is None:
+        anchors, tops = stored_pages(ctx.store, a4, exact=True), stored_tops(ctx.store, a4)
+        if anchors is None or tops is None:
             raise RuntimeError("the A4 page map is missing; the pages-a4 unit must run first")
-        files = build_epub_files(ctx, page_map(ctx.bank, anchors))
+        files = build_epub_files(ctx, PrintedPages(anchors, tops))
         return EpubJob(f"{file_stem(ctx.bank)}.epub", tuple(sorted(files.items())), ctx.info.epoch)
 
     def produce(self, job: EpubJob | HandbookJob, runtime: Runtime) -> Produced:

@@ -10,8 +10,9 @@ into the laid-out part), and says which anchors were asked for.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from markupsafe import Markup
 
@@ -216,16 +217,33 @@ def _pages_entry(paper: str) -> str:
 def stored_pages(store: Store, job: HandbookJob, *, exact: bool) -> dict[str, int] | None:
     """Where every anchor landed in the last layout of this paper: only if it was of exactly
     `job` when `exact`, else as a first guess for a new layout."""
-    raw = store.get(_pages_entry(job.paper))
+    data = _stored(store, job, exact=exact)
     try:
-        data = json.loads(raw or b"")
-        if exact and data["key"] != fingerprint(job):
-            return None
-        return {str(k): int(v) for k, v in data["anchors"].items()}
-    except (ValueError, KeyError, TypeError, AttributeError):
+        return None if data is None else {str(k): int(v) for k, v in data["anchors"].items()}
+    except (KeyError, TypeError, AttributeError, ValueError):
         return None
 
 
-def store_pages(store: Store, job: HandbookJob, anchors: Mapping[str, int]) -> None:
-    data = {"key": fingerprint(job), "anchors": dict(sorted(anchors.items()))}
+def stored_tops(store: Store, job: HandbookJob) -> tuple[tuple[str, ...], ...] | None:
+    """For each page of the last layout of exactly `job`: the elements that begin on it."""
+    data = _stored(store, job, exact=True)
+    try:
+        return None if data is None else tuple(tuple(str(key) for key in page) for page in data["tops"])
+    except (KeyError, TypeError):
+        return None
+
+
+def _stored(store: Store, job: HandbookJob, *, exact: bool) -> dict[str, Any] | None:
+    try:
+        data = json.loads(store.get(_pages_entry(job.paper)) or b"")
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or (exact and data.get("key") != fingerprint(job)):
+        return None
+    return data
+
+
+def store_pages(store: Store, job: HandbookJob, anchors: Mapping[str, int], tops: Sequence[Sequence[str]] = ()) -> None:
+    """Remember where `job`'s anchors landed and which elements begin each page."""
+    data = {"key": fingerprint(job), "anchors": dict(sorted(anchors.items())), "tops": [list(t) for t in tops]}
     store.put(_pages_entry(job.paper), json.dumps(data).encode("utf-8"))

@@ -41,7 +41,7 @@ from deckbook.slots import OPEN
 from deckbook.store import Store
 
 MAX_ROUNDS = 4
-KEEP_PAGES = 300  # per engine
+KEEP_PAGES = 200  # per engine (about 1 MB a page)
 RISK_PAGES, RISK_SHARE = 3, 0.08  # how far a guessed page may be off
 CHARS_PER_PAGE = 4500  # of part HTML, for a first guess of where an anchor lands (only its digit count matters)
 
@@ -53,6 +53,7 @@ class Handbook:
 
     pdf: bytes
     anchors: dict[str, int]
+    tops: tuple[tuple[str, ...], ...]  # per page of the book: the elements that begin on it (none on a blank page)
     rounds: int
     layouts: int
     pages: int
@@ -74,6 +75,7 @@ class _Measure:
 
     pages: int
     anchors: dict[str, int]
+    tops: tuple[tuple[str, ...], ...]  # per page, the elements that begin on it
 
 
 @dataclass
@@ -187,7 +189,8 @@ class _Run:
             return None
         try:
             data = json.loads(raw)
-            got = _Measure(int(data["pages"]), {str(k): int(v) for k, v in data["anchors"].items()})
+            tops = tuple(tuple(str(key) for key in page) for page in data["tops"])
+            got = _Measure(int(data["pages"]), {str(k): int(v) for k, v in data["anchors"].items()}, tops)
         except (ValueError, KeyError, TypeError):
             return None
         self.used.add(key)
@@ -212,8 +215,8 @@ class _Run:
             state.kept_by, state.pdf, state.exact = None, None, True
             return
         if reply.pages:
-            state.measure = _Measure(reply.pages, dict(reply.anchors))
-            data = {"pages": reply.pages, "anchors": dict(sorted(reply.anchors.items()))}
+            state.measure = _Measure(reply.pages, dict(reply.anchors), reply.tops)
+            data = {"pages": reply.pages, "anchors": dict(sorted(reply.anchors.items())), "tops": reply.tops}
             self.store.put(state.key + ".json", json.dumps(data).encode())
             self.used.add(state.key)
         if reply.pdf is not None and numbers is not None:
@@ -336,11 +339,13 @@ def lay_out(job: HandbookJob, store: Store, guess: Mapping[str, int] | None = No
             if run.rounds > MAX_ROUNDS:
                 raise RuntimeError(f"page numbers did not settle after {MAX_ROUNDS} rounds")  # a deckbook bug, not a user error
     starts, anchors = run.positions()
-    final = run.states[-1].measure
-    last = starts[-1] - 1 + (final.pages if final else 0)
+    tops: list[tuple[str, ...]] = []
+    for start, state in zip(starts, run.states, strict=False):
+        assert state.measure is not None
+        tops += [()] * (start - 1 - len(tops)) + list(state.measure.tops)  # a blank page before a part begins nothing
     merged = merge([s.pdf or b"" for s in run.states], starts) if pdf else b""
     run.forget_others()
-    return Handbook(merged, anchors, run.rounds, run.layouts, last)
+    return Handbook(merged, anchors, tuple(tops), run.rounds, run.layouts, len(tops))
 
 
 def _drive(run: _Run, pool: Pool) -> None:

@@ -25,6 +25,7 @@ from typing import Any
 
 import weasyprint
 
+from deckbook.rendered import MARK
 from deckbook.renderers.handbook import BANK_BASE
 from deckbook.renderers.pagepatch import SLOT_CSS, patch
 from deckbook.renderers.pdfmerge import mark_artifacts
@@ -82,12 +83,13 @@ Request = Layout | Finish | Drop
 
 @dataclass(frozen=True)
 class Reply:
-    """What an engine answers. `pages`/`anchors` (1-based, within the part) after a layout; `pdf`
+    """What an engine answers. `pages`/`anchors` (1-based, within the part)/`tops` after a layout; `pdf`
     after writing; `unpatched` when the numbers would not fit the layout (lay it out again with them)."""
 
     key: str
     pages: int = 0
     anchors: Mapping[str, int] = field(default_factory=dict)
+    tops: tuple[tuple[str, ...], ...] = ()  # per page: the elements that begin on it (`page_tops`)
     pdf: bytes | None = None
     unpatched: bool = False
     error: str | None = None
@@ -114,6 +116,29 @@ def render(setup: Setup, html: str, first_page: int = 1) -> weasyprint.Document:
     return document.render(stylesheets=list(css.sheets), font_config=css.fonts, pdf_variant="pdf/ua-1")
 
 
+TOPS = 4  # elements named per page: the e-book takes the first it has
+
+
+def page_tops(doc: weasyprint.Document) -> tuple[tuple[str, ...], ...]:
+    """For each page, the first few elements that *begin* on it (not continued from the page
+    before), in document order, by their ``id`` or else their ``data-mark`` (see
+    `deckbook.rendered`): where the e-book puts the marker of that printed page."""
+    seen: set[int] = set()
+    out = []
+    for page in doc.pages:
+        found: list[str] = []
+        for box in page._page_box.children[0].descendants():  # the laid-out boxes of the page's content
+            element = box.element
+            if element is None or id(element) in seen:
+                continue
+            seen.add(id(element))
+            key = element.get("id") or element.get(MARK)
+            if key and len(found) < TOPS:
+                found.append(key)
+        out.append(tuple(found))
+    return tuple(out)
+
+
 def anchor_pages(doc: weasyprint.Document) -> dict[str, int]:
     """Anchor → the 1-based page it is on (its first page, for an element spanning several)."""
     pages: dict[str, int] = {}
@@ -137,10 +162,10 @@ class Engine:
         if isinstance(request, Finish):
             return self._write(request.key, self.kept.pop(request.key), request.numbers)
         doc = render(self.setup, request.html, request.first_page)
-        laid = Reply(request.key, len(doc.pages), anchor_pages(doc))
+        laid = Reply(request.key, len(doc.pages), anchor_pages(doc), page_tops(doc))
         if request.numbers is not None:
             written = self._write(request.key, doc, None if request.exact else request.numbers)
-            return Reply(request.key, laid.pages, laid.anchors, written.pdf, written.unpatched)
+            return Reply(request.key, laid.pages, laid.anchors, laid.tops, written.pdf, written.unpatched)
         if request.keep:
             self.kept[request.key] = doc
         return laid

@@ -6,6 +6,10 @@ the page numbers it prints, in its text and its margins, are written in after la
 (`deckbook.renderers.pagepatch`). Parts can therefore be laid out in parallel processes, cached
 one by one, and merged into one PDF (`deckbook.renderers.pdfmerge`).
 
+Only the first part carries the document's metadata (``<meta name=…>``: author, description,
+dates): the merged PDF keeps the first part's, and a new date would otherwise change every part
+and lay the whole book out again.
+
 The template marks where each part begins with ``<!--deckbook:part NAME-->``. A link to an id
 outside its part is rewritten to ``deckbook-link:ID``, which the merge turns back into a link to
 the named destination in the whole book.
@@ -20,6 +24,7 @@ MARK = re.compile(r"<!--deckbook:part ([^\s>]+)-->")
 LINK_SCHEME = "deckbook-link:"
 _ID = re.compile(r'\sid="([^"]+)"')
 _HREF = re.compile(r'href="#([^"]+)"')
+_META = re.compile(r"<meta name=[^>]*>\n?")  # the document's metadata: the merged PDF keeps the first part's
 
 
 @dataclass(frozen=True)
@@ -41,7 +46,7 @@ def split(document: str) -> list[Part]:
     parts = []
     for i, mark in enumerate(marks):
         end = marks[i + 1].start() if i + 1 < len(marks) else body_end
-        parts.append(Part(mark.group(1), head + document[mark.end() : end] + tail))
+        parts.append(Part(mark.group(1), (head if i == 0 else _META.sub("", head)) + document[mark.end() : end] + tail))
     return [Part(p.name, _local_links(p.html)) for p in parts]
 
 

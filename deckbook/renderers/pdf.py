@@ -24,8 +24,9 @@ def layout_pages(job: HandbookJob, runtime: Runtime) -> dict[str, int]:
     if got is None:
         from deckbook.renderers.layout import lay_out  # WeasyPrint loads only when a layout is needed
 
-        got = lay_out(job, runtime.store, stored_pages(runtime.store, job, exact=False), runtime.workers, pdf=False).anchors
-        store_pages(runtime.store, job, got)
+        book = lay_out(job, runtime.store, stored_pages(runtime.store, job, exact=False), runtime.workers, pdf=False)
+        store_pages(runtime.store, job, book.anchors, book.tops)
+        got = book.anchors
     return got
 
 
@@ -35,7 +36,10 @@ class PdfRenderer(Renderer[HandbookJob]):
     name: ClassVar[str] = "pdf"
 
     def units(self, ctx: RenderContext) -> list[Unit]:
-        return [Unit(self.name, paper, weight=10) for paper in ctx.options.papers]
+        # one paper after the other: each already keeps every core busy with its layout engines,
+        # and two books laid out at once would hold twice the memory for no gain in time
+        papers = ctx.options.papers
+        return [Unit(self.name, paper, weight=10, after=tuple(f"{self.name}:{p}" for p in papers[:i])) for i, paper in enumerate(papers)]
 
     def job(self, ctx: RenderContext, unit: Unit) -> HandbookJob:
         return handbook_job(ctx, unit.name)
@@ -45,7 +49,7 @@ class PdfRenderer(Renderer[HandbookJob]):
 
         start = time.perf_counter()
         book = lay_out(job, runtime.store, stored_pages(runtime.store, job, exact=False), runtime.workers)
-        store_pages(runtime.store, job, book.anchors)
+        store_pages(runtime.store, job, book.anchors, book.tops)
         seconds = time.perf_counter() - start
         log.info("%s: %d pages, %d rounds, %d part layouts, %.1f s", job.filename, book.pages, book.rounds, book.layouts, seconds)
         return Produced({job.filename: book.pdf})
