@@ -22,7 +22,7 @@ process as a user runs it (`build.py ... -q`, default worker count), it measures
   one question       build.py (every output) of a one-question bank, from empty
 
 Peak memory is the largest sum of the proportional set size (PSS: resident memory, pages shared
-between forked processes counted once in all) of the build's processes, sampled every 20 ms.
+between forked processes counted once in all) of the build's processes, sampled every 250 ms.
 Figures depend on the machine (and on whatever else it runs): compare the ratios.
 """
 
@@ -79,7 +79,7 @@ def measure(cmd: list[str], cwd: Path = ROOT) -> Measured:
         nonlocal peak
         while not done.is_set():
             peak = max(peak, _session_rss(proc.pid))
-            time.sleep(0.02)
+            time.sleep(0.25)  # reading smaps_rollup costs the kernel a page-table walk: not too often
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()

@@ -21,6 +21,7 @@ ALIASES = {"html": "web"}  # a target's other name: `build.py html` builds the w
 EPILOG = """\
 commands:
   (none)            build every output: the Anki decks, the PDF handbooks, the flashcards, the EPUB
+                    and the web edition
   anki pdf flashcards epub web
                     build only these outputs (html is another name for web)
   check             validate the source and report every problem; writes nothing
@@ -41,7 +42,7 @@ examples:
   uv run build.py pdf --paper letter
 
 exit status: 0 success, 1 problems in the source (nothing written), 2 bad command line,
-3 internal error (a bug in deckbook; previous outputs untouched).
+3 internal error (a bug in deckbook; previous outputs untouched), 130 interrupted.
 Problems are printed as path:line: error|warning: message, every one of them in one run.
 """
 
@@ -49,11 +50,13 @@ Problems are printed as path:line: error|warning: message, every one of them in 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="build.py",
-        description="Turn one question bank (YAML + Markdown in source/) into Anki decks, a PDF handbook and an EPUB.",
+        description="Turn one question bank (YAML + Markdown in source/) into Anki decks, a PDF handbook, flashcards, "
+        "an EPUB and a web edition.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("what", nargs="*", metavar="COMMAND|TARGET", help="check, lock, or outputs to build: " + ", ".join(renderers.names()))
+    targets = ", ".join((*renderers.names(), *ALIASES))
+    p.add_argument("what", nargs="*", metavar="COMMAND|TARGET", help=f"a command ({', '.join(COMMANDS)}) or outputs to build: {targets}")
     p.add_argument("--source", type=Path, default=Path("source"), help="the bank's folder (default: source)")
     p.add_argument("--out", type=Path, default=Path("output"), help="where outputs go (default: output)")
     p.add_argument(
@@ -117,6 +120,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         err.print(f"build.py: error: {usage}", markup=False)
         return 2
     command = args.what[0] if args.what and args.what[0] in COMMANDS else None
+    try:
+        return _run(command, args, out, err)
+    except KeyboardInterrupt:
+        err.print("build.py: interrupted — the previous outputs are untouched", markup=False)
+        return 130
+    except Exception as exc:  # a bug in deckbook, not in the bank: say so, keep the old outputs
+        if args.debug:
+            traceback.print_exc()
+        err.print(f"build.py: internal error: {type(exc).__name__}: {exc}", markup=False)
+        err.print("this is a bug in deckbook, not in your bank; the previous outputs are untouched (--debug shows where)", markup=False)
+        return 3
+
+
+def _run(command: str | None, args: argparse.Namespace, out: Console, err: Console) -> int:
+    """One command, or a build; its exit status (exceptions are `main`'s to report)."""
     if command in ("init", "import"):
         return {"init": _init, "import": _import}[command](Path(args.what[1]), args, out, err)
     if command in ("diff", "serve"):
@@ -127,6 +145,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if outcome.ok and not args.quiet:
             out.print(f"{args.source}: ok", markup=False)
         return 0 if outcome.ok else 1
+    return _build(command, args, out, err)
+
+
+def _build(command: str | None, args: argparse.Namespace, out: Console, err: Console) -> int:
     targets = tuple(dict.fromkeys(args.what)) or tuple(renderers.names())
     papers = tuple(dict.fromkeys(args.paper)) if args.paper else PAPERS
     options = Options(
@@ -144,17 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if status is not None:
                 status.update(f"rendering {target}…")
 
-        try:
-            outcome = pipeline.build(request, progress)
-        except KeyboardInterrupt:
-            err.print("build.py: interrupted — the previous outputs are untouched", markup=False)
-            return 130
-        except Exception as exc:  # a bug in deckbook, not in the bank: say so, keep the old outputs
-            if args.debug:
-                traceback.print_exc()
-            err.print(f"build.py: internal error: {type(exc).__name__}: {exc}", markup=False)
-            err.print("this is a bug in deckbook, not in your bank; the previous outputs are untouched (--debug shows where)", markup=False)
-            return 3
+        outcome = pipeline.build(request, progress)
     _report(err, outcome.problems, "build", outcome.ok)
     if not outcome.ok:
         return 1
@@ -271,7 +283,7 @@ def _usage_error(args: argparse.Namespace) -> str | None:
     commands = [w for w in what if w in COMMANDS]
     unknown = [w for w in what if w not in COMMANDS and w not in renderers.names()]
     if unknown:
-        return f"unknown command or target '{unknown[0]}' (choose from {', '.join(COMMANDS + tuple(renderers.names()))})"
+        return f"unknown command or target '{unknown[0]}' (choose from {', '.join((*COMMANDS, *renderers.names(), *ALIASES))})"
     if commands and len(what) > 1:
         return f"'{commands[0]}' takes no targets"
     if args.port != 8000 and commands != ["serve"]:

@@ -1,4 +1,4 @@
-"""Run units of work in order or in worker processes, honouring `after`, heaviest first.
+"""Run units of work in order or in worker processes, honouring `after` and `alone`, heaviest first.
 
 The scheduler knows units only by key, weight and `after`; what a unit does is a `Task` that a
 caller's `start(unit)` returns when the unit's turn comes (or None when there is nothing to do,
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
@@ -72,7 +72,7 @@ def run(units: Sequence[Unit], start: Callable[[Unit], Task | None], jobs: int, 
     with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
         try:
             while pending or running:
-                for unit in next_ready()[: jobs - len(running)]:
+                for unit in _startable(next_ready(), running.values(), jobs):
                     pending.remove(unit)
                     task = start(unit)
                     if task is None:
@@ -95,6 +95,23 @@ def run(units: Sequence[Unit], start: Callable[[Unit], Task | None], jobs: int, 
             pool.shutdown(wait=True, cancel_futures=True)
             raise
     return done
+
+
+def _startable(ready: list[Unit], running: Iterable[Unit], jobs: int) -> list[Unit]:
+    """The ready units to start now, in order, up to the free worker slots. A unit that must run
+    `alone` starts when nothing runs, and then by itself; units after it in the order wait for it
+    (it is heavy: starting it late would make the build longer); nothing starts beside it."""
+    busy = list(running)
+    if any(u.alone for u in busy):
+        return []
+    out: list[Unit] = []
+    for unit in ready:
+        if len(busy) + len(out) >= jobs:
+            break
+        if unit.alone:  # it waits for the running units to finish; none starts in front of it
+            return [unit] if not busy and not out else out
+        out.append(unit)
+    return out
 
 
 def _inline(unit: Unit, start: Callable[[Unit], Task | None], progress: Callable[[str], None]) -> Done:

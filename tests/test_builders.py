@@ -110,3 +110,17 @@ def test_a_template_override_that_prints_more_rebuilds_when_that_changes(minimal
     run = cli(*args)
     assert run.code == 0, run.err
     assert "wrote " in run.out and "unchanged" not in run.out
+
+
+def test_a_unit_that_runs_alone_has_the_machine_to_itself() -> None:
+    """The handbook's layout keeps every core busy with its own engines: the scheduler starts
+    it only when nothing runs, and nothing beside it."""
+    from deckbook.renderers.base import Unit
+    from deckbook.scheduler import _startable
+
+    pdf, epub, anki, web = Unit("pdf", "a4", 10, alone=True), Unit("epub", "epub"), Unit("anki", "deck"), Unit("web", "site")
+    assert _startable([pdf, anki, web], [], 2) == [pdf]
+    assert _startable([pdf, anki, web], [epub], 2) == []  # the lone unit waits for the machine, and nothing jumps ahead
+    assert _startable([anki, pdf, web], [epub], 2) == [anki]
+    assert _startable([anki, web], [pdf], 2) == []
+    assert _startable([anki, web, epub], [], 2) == [anki, web]

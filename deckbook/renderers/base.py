@@ -91,6 +91,7 @@ class Unit:
     name: str
     weight: int = 1  # expected cost relative to other units: heavier ones start first
     after: tuple[str, ...] = ()  # keys of units to finish first when they run in the same build (to reuse their results)
+    alone: bool = False  # runs with no other unit beside it: it keeps every core busy itself (and its memory is large)
 
     @property
     def key(self) -> str:

@@ -239,7 +239,7 @@ class EpubRenderer(Renderer["EpubJob | HandbookJob"]):
     name: ClassVar[str] = "epub"
 
     def units(self, ctx: RenderContext) -> list[Unit]:
-        pages = Unit(self.name, "pages-a4", weight=10, after=("pdf:a4",))
+        pages = Unit(self.name, "pages-a4", weight=10, after=("pdf:a4",), alone=True)  # lays the A4 book out when no PDF did
         return [pages, Unit(self.name, "epub", weight=2, after=(pages.key,))]
 
     def job(self, ctx: RenderContext, unit: Unit) -> EpubJob | HandbookJob:

@@ -36,10 +36,13 @@ class PdfRenderer(Renderer[HandbookJob]):
     name: ClassVar[str] = "pdf"
 
     def units(self, ctx: RenderContext) -> list[Unit]:
-        # one paper after the other: each already keeps every core busy with its layout engines,
+        # one paper after the other, and nothing beside it: its layout engines keep every core busy,
         # and two books laid out at once would hold twice the memory for no gain in time
         papers = ctx.options.papers
-        return [Unit(self.name, paper, weight=10, after=tuple(f"{self.name}:{p}" for p in papers[:i])) for i, paper in enumerate(papers)]
+        return [
+            Unit(self.name, paper, weight=10, after=tuple(f"{self.name}:{p}" for p in papers[:i]), alone=True)
+            for i, paper in enumerate(papers)
+        ]
 
     def job(self, ctx: RenderContext, unit: Unit) -> HandbookJob:
         return handbook_job(ctx, unit.name)
