@@ -9,12 +9,16 @@ import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from deckbook import pipeline, releasediff, renderers
+from deckbook import incremental, renderers
 from deckbook.options import PAPERS, AnkiOptions, DeckFilter, FlashcardOptions, Options
-from deckbook.problems import Problem, Severity, count
+
+if TYPE_CHECKING:  # the modules that load, check and render the bank are imported when a command needs them,
+    from deckbook import pipeline  # so that `build.py` with nothing to do answers at once
+    from deckbook.problems import Problem
 
 COMMANDS = ("check", "lock", "init", "diff", "import", "serve")
 ALIASES = {"html": "web"}  # a target's other name: `build.py html` builds the web edition
@@ -139,6 +143,8 @@ def _run(command: str | None, args: argparse.Namespace, out: Console, err: Conso
         return {"init": _init, "import": _import}[command](Path(args.what[1]), args, out, err)
     if command in ("diff", "serve"):
         return {"diff": _diff, "serve": _serve}[command](args, out, err)
+    from deckbook import pipeline
+
     if command == "check":
         outcome = pipeline.check(args.source, strict=args.strict, locked=args.locked, templates=args.templates, jobs=args.jobs)
         _report(err, outcome.problems, "check", outcome.ok)
@@ -156,6 +162,12 @@ def _build(command: str | None, args: argparse.Namespace, out: Console, err: Con
         anki=AnkiOptions(DeckFilter(tuple(args.level), tuple(args.chapter), tuple(args.tag)), level_decks=not args.no_level_decks),
         flashcards=FlashcardOptions(papers, args.card_offset),
     )
+    if command != "lock" and incremental.up_to_date(args.out, args.source, args.templates, targets, options, args.strict):
+        if not args.quiet:
+            out.print(f"{args.out}: up to date (nothing changed since the last build)", markup=False)
+        return 0
+    from deckbook import pipeline
+
     request = pipeline.Request(
         args.source, args.out, targets, options, strict=args.strict, lock_only=command == "lock", templates=args.templates, jobs=args.jobs
     )
@@ -218,6 +230,8 @@ def _init(folder: Path, args: argparse.Namespace, out: Console, err: Console) ->
     except Refused as refused:
         err.print(f"build.py: error: {refused}", markup=False)
         return 1
+    from deckbook import pipeline
+
     lock = pipeline.build(pipeline.Request(folder, args.out, (), lock_only=True, templates=args.templates))
     _report(err, lock.problems, "init", lock.ok)
     if not lock.ok:
@@ -233,6 +247,8 @@ def _init(folder: Path, args: argparse.Namespace, out: Console, err: Console) ->
 def _diff(args: argparse.Namespace, out: Console, err: Console) -> int:
     """`diff`: the release report, as text or JSON; exit 0 whatever it finds (1 if the bank is broken)."""
     import json
+
+    from deckbook import pipeline, releasediff
 
     report = pipeline.diff(args.source, args.out, args.templates)
     if isinstance(report, tuple):
@@ -313,6 +329,8 @@ def card_offset(text: str) -> tuple[float, float]:
 
 
 def _report(console: Console, problems: Sequence[Problem], what: str, ok: bool) -> None:
+    from deckbook.problems import Severity, count
+
     for p in problems:
         style = "bold red" if p.severity is Severity.ERROR else "yellow"
         console.print(str(p), style=style, markup=False)

@@ -4,8 +4,8 @@ build fails on them only with `--strict`):
 1. **A question names a registry entry that is no longer current.** A question *names* an entry
    when it lists the entry's id in its `index:` key — the link every output already uses (the
    book's index, the entries printed beside the question, the card's tags). Names and aliases
-   found in the text are not used: they are ambiguous words ("SMS" is a text message and also
-   AWS Server Migration Service's alias), so matching them would flag questions that do not
+   found in the text are not used: they are ambiguous words (an alias is often an ordinary word
+   or an abbreviation with other meanings), so matching them would flag questions that do not
    speak of the entry at all. When the entry's status in the registry is not active
    (`closed-to-new-customers`, `retired`), the question must say so in its text, and record
    that it does: `acknowledges: {<entry id>: <status>}`.

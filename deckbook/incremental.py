@@ -20,12 +20,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import deckbook
+from deckbook import ledger
 from deckbook.files import write_atomic
+from deckbook.store import CACHE_DIR
 from deckbook.templating import TEMPLATES_DIR
 
 MANIFEST = "manifest.json"
@@ -60,6 +64,50 @@ def input_fingerprint(source: Path, templates: Path | None, options_key: str, re
     env = "\0".join(os.environ.get(k, "") for k in ENVIRONMENT)
     parts = [digest_files(source), digest_files(TEMPLATES_DIR, templates), digest_files(CODE_DIR), options_key, revision, env]
     return hashlib.sha256("\x1e".join(parts).encode()).hexdigest()
+
+
+def build_month() -> str:
+    """The month a build is judged as of (`ledger.now`, UTC: SOURCE_DATE_EPOCH's when set), as
+    `deckbook.freshness` judges it: part of the inputs, since a chapter's `reviewed:` month ages
+    into a warning (a failure with --strict) without any file changing."""
+    try:
+        return time.strftime("%Y-%m", time.gmtime(ledger.now()))
+    except (OverflowError, OSError, ValueError):  # past year 9999
+        return "9999-12"
+
+
+def source_revision(source: Path) -> str:
+    """The git commit of the source folder (with +dirty when it has uncommitted edits)."""
+    forced = os.environ.get("DECKBOOK_REVISION")
+    if forced:
+        return forced
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(source), "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(source), "status", "--porcelain", "--", "."], capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unversioned"
+    return f"{head}+dirty" if dirty else head
+
+
+def build_inputs(source: Path, templates: Path | None, targets: Iterable[str], options: object, strict: bool) -> str:
+    """The fingerprint of everything a build of `targets` reads (see `input_fingerprint`)."""
+    key = repr((sorted(targets), options, strict, build_month()))
+    return input_fingerprint(source, templates, key, source_revision(source))
+
+
+def up_to_date(out: Path, source: Path, templates: Path | None, targets: Iterable[str], options: object, strict: bool) -> bool:
+    """Whether the last build into `out` had exactly these inputs and its files are all there:
+    answered from the manifest and file stamps alone (nothing parsed, nothing heavy imported)."""
+    manifest = Manifest.read(out / CACHE_DIR)
+    return (
+        bool(manifest.inputs)
+        and manifest.inputs == build_inputs(source, templates, targets, options, strict)
+        and manifest.files_intact(out)
+    )
 
 
 @dataclass(frozen=True)

@@ -21,12 +21,11 @@ import dataclasses
 import hashlib
 import logging
 import os
-import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deckbook import freshness, i18n, incremental, outlock, releasediff, renderers, scheduler
+from deckbook import i18n, incremental, outlock, releasediff, renderers, scheduler
 from deckbook import ledger as ledger_mod
 from deckbook.fields import markdown_fields
 from deckbook.files import ZIP_EPOCH_MIN, iso_date, write_atomic, write_if_changed
@@ -255,11 +254,7 @@ def _render_and_commit(ctx: RenderContext, request: Request, plan: LedgerPlan, p
 
 
 def _inputs(request: Request) -> str:
-    # the build month too: a chapter's `reviewed:` ages into a freshness warning (a failure with
-    # --strict) without any file changing, so a new month validates again instead of "up to date"
-    month = str(freshness.Month.of(freshness.build_date()))
-    options = repr((sorted(request.targets), request.options, request.strict, month))
-    return incremental.input_fingerprint(request.source, request.templates, options, source_revision(request.source))
+    return incremental.build_inputs(request.source, request.templates, request.targets, request.options, request.strict)
 
 
 def _render(ctx: RenderContext, request: Request, manifest: incremental.Manifest, progress: Callable[[str], None]) -> list[scheduler.Done]:
@@ -349,21 +344,4 @@ def build_info(bank: Bank, fresh: ledger_mod.Ledger) -> BuildInfo:
     """Dates and revision printed in outputs: from SOURCE_DATE_EPOCH or the ledger, never the clock."""
     epoch_env = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     epoch = int(epoch_env) if epoch_env.isdigit() else (fresh.newest or ZIP_EPOCH_MIN)
-    return BuildInfo(epoch=epoch, date=iso_date(epoch), revision=source_revision(bank.source_dir), fixed=epoch_env.isdigit())
-
-
-def source_revision(source: Path) -> str:
-    """The git commit of the source folder (with +dirty when it has uncommitted edits)."""
-    forced = os.environ.get("DECKBOOK_REVISION")
-    if forced:
-        return forced
-    try:
-        head = subprocess.run(
-            ["git", "-C", str(source), "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, timeout=10, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(source), "status", "--porcelain", "--", "."], capture_output=True, text=True, timeout=10, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unversioned"
-    return f"{head}+dirty" if dirty else head
+    return BuildInfo(epoch=epoch, date=iso_date(epoch), revision=incremental.source_revision(bank.source_dir), fixed=epoch_env.isdigit())

@@ -121,14 +121,19 @@ class Browser:
         result: dict[str, Any] = got.get("result", {})
         return result
 
-    def page(self, width: int = 1280, height: int = 900, dark: bool = False) -> Page:
-        """A new tab of `width` × `height` CSS pixels, in the light or dark colour scheme."""
+    def page(self, width: int = 1280, height: int = 900, dark: bool = False, phone: bool = True) -> Page:
+        """A new tab of `width` × `height` CSS pixels, in the light or dark colour scheme.
+
+        With `phone`, a screen narrower than 600 px is a mobile browser's: the page's own
+        `<meta name="viewport">` decides its layout width (980 px without one), as for a web page.
+        Without it every width is a window's, as a reading system lays out an e-book's documents
+        (which carry no viewport of their own in a reflowable book)."""
         target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-        page = Page(self, session)
+        page = Page(self, session, phone)
         for domain in ("Page", "Runtime", "Log"):
             page.call(f"{domain}.enable")
-        page.call("Emulation.setDeviceMetricsOverride", {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})
+        page.viewport(width, height)
         page.call("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "dark" if dark else "light"}]})
         return page
 
@@ -136,9 +141,10 @@ class Browser:
 class Page:
     """One tab: navigate, evaluate script, read what went wrong."""
 
-    def __init__(self, browser: Browser, session: str) -> None:
+    def __init__(self, browser: Browser, session: str, phone: bool = True) -> None:
         self.browser = browser
         self.session = session
+        self.phone = phone
 
     def call(self, method: str, params: dict[str, Any] | None = None, timeout: float = 60) -> dict[str, Any]:
         return self.browser.call(method, params, self.session, timeout)
@@ -149,7 +155,7 @@ class Page:
 
     def viewport(self, width: int, height: int) -> None:
         """Lay the page out as a screen of `width` × `height` CSS pixels (below a headless window's minimum too)."""
-        self.call("Emulation.setDeviceMetricsOverride", {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})
+        self.call("Emulation.setDeviceMetricsOverride", {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": self.phone and width < 600})
 
     def goto(self, url: str, timeout: float = 60) -> None:
         """Open `url` and wait for its load event."""

@@ -65,7 +65,7 @@ def layout_problems(browser: Page, doc: Path) -> Iterator[str]:
 def book_problems(epub: Path, tmp: Path) -> list[str]:
     docs = unpack(epub, tmp / "book")
     with Browser.start(tmp / "profile") as chromium:
-        browser = chromium.page()
+        browser = chromium.page(phone=False)
         return [p for doc in docs for p in layout_problems(browser, doc)]
 
 
@@ -96,7 +96,7 @@ def test_cover_fits_the_screen(minimal_build: Path, tmp_path: Path) -> None:
     """The cover is scaled into the screen, whatever its shape: no page of cover below it."""
     cover = next(d for d in unpack(minimal_build / "minimal-test.epub", tmp_path / "book") if d.name == "cover.xhtml")
     with Browser.start(tmp_path / "profile") as chromium:
-        browser = chromium.page()
+        browser = chromium.page(phone=False)
         for width, height in ((360, 640), (600, 800), (1072, 1448), (800, 600)):
             browser.viewport(width, height)
             browser.goto(cover.as_uri())
@@ -160,7 +160,7 @@ def test_a_wide_table_at_phone_width_as_a_picture(shipped_epub: Path, tmp_path: 
     docs = [d for d in unpack(shipped_epub, tmp_path / "book") if d.name.startswith("ch")]
     widest = max(docs, key=lambda d: d.read_text().count('class="records"'))
     with Browser.start(tmp_path / "profile") as chromium:
-        browser = chromium.page()
+        browser = chromium.page(phone=False)
         browser.viewport(360, 640)
         browser.goto(widest.as_uri())
         browser.evaluate(HARNESS)

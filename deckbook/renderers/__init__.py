@@ -7,9 +7,10 @@ e-book whose page map is known) never pay for importing WeasyPrint.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from deckbook.renderers.base import Renderer
+if TYPE_CHECKING:  # the registry itself stays light: `build.py` with nothing to do imports no renderer
+    from deckbook.renderers.base import Renderer
 
 REGISTRY: dict[str, str] = {
     "anki": "deckbook.renderers.anki:AnkiRenderer",
