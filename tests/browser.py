@@ -155,7 +155,8 @@ class Page:
 
     def viewport(self, width: int, height: int) -> None:
         """Lay the page out as a screen of `width` × `height` CSS pixels (below a headless window's minimum too)."""
-        self.call("Emulation.setDeviceMetricsOverride", {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": self.phone and width < 600})
+        mobile = self.phone and width < 600
+        self.call("Emulation.setDeviceMetricsOverride", {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile})
 
     def goto(self, url: str, timeout: float = 60) -> None:
         """Open `url` and wait for its load event."""

@@ -59,6 +59,20 @@ def test_question_edit_rewrites_only_the_decks_that_hold_it(minimal: Path, tmp_p
     assert "same  " in run.out
 
 
+def test_ebook_after_an_edit_settles_from_the_store_alone(minimal: Path, tmp_path: Path, cli: Cli) -> None:
+    """The e-book's page list after a one-word edit: every part but the edited chapter comes from
+    the store, and the index (laid out last, with its numbers) must still be laid out then — a
+    run once stopped there and reported that page numbers did not settle."""
+    out = tmp_path / "out"
+    assert cli("epub", "--source", minimal, "--out", out, "-q").code == 0
+    chapter = minimal / "chapters" / "basics.yaml"
+    chapter.write_text(chapter.read_text().replace("eleven nines) durability", "eleven nines) of durability"))
+    for jobs in ("1", "2"):
+        run = cli("epub", "--source", minimal, "--out", out, "--jobs", jobs)
+        assert run.code == 0, run.err
+        chapter.write_text(chapter.read_text().replace("of durability", "durability"))
+
+
 def test_deleted_output_is_rebuilt(minimal: Path, tmp_path: Path, cli: Cli) -> None:
     out = tmp_path / "out"
     assert cli("epub", "anki", "--source", minimal, "--out", out, "-q").code == 0

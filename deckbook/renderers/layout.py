@@ -232,13 +232,21 @@ class _Run:
         In order: write the parts it keeps whose numbers are known (that frees memory); lay out
         a part never laid out (late parts once all others are); lay out again and write a part
         that was not kept."""
-        starts, anchors = self.positions()
-        for i, state in enumerate(self.states):
-            if state.kept_by == worker and not state.pending and state.pdf is None:
-                numbers = self.numbers(i, starts, anchors)
-                if numbers is not None:
-                    return i, self._finish(i, numbers, anchors)
-        return self._new_layout(starts, anchors, keep=self.pdf and kept_pages < KEEP_PAGES) or self._rewrite(starts, anchors)
+        while True:
+            starts, anchors = self.positions()
+            for i, state in enumerate(self.states):
+                if state.kept_by == worker and not state.pending and state.pdf is None:
+                    numbers = self.numbers(i, starts, anchors)
+                    if numbers is not None:
+                        return i, self._finish(i, numbers, anchors)
+            known = self._known()
+            got = self._new_layout(starts, anchors, keep=self.pdf and kept_pages < KEEP_PAGES) or self._rewrite(starts, anchors)
+            if got is not None or self._known() == known:
+                return got
+            # a layout or PDF taken from the store changed what is known (a late part may be due now): decide again
+
+    def _known(self) -> int:
+        return sum((s.measure is not None) + (s.pdf is not None) for s in self.states)
 
     def _new_layout(self, starts: list[int], anchors: Mapping[str, int], keep: bool) -> tuple[int, Request] | None:
         """The first layout of the next part in book order — preferring parts whose numbers' digit
