@@ -6,7 +6,8 @@ print and e-book alike (`deckbook.rendered.mark_blocks`): a paragraph in a long 
 item, a self-test line, a glossary entry, an index item. `place` puts page N's marker at the
 first of page N's elements that the e-book has; failing that (an element only the printed book
 has), at the section that begins on N or runs onto it (`fallbacks`). A page on which nothing
-begins — one long code block filling it — shares the place of the page before.
+begins — a blank page before a part, one long code block filling it — shares the place of the
+page before.
 
 A marker goes first inside its element, so it stays with a list item or a paragraph, except in
 elements that cannot hold text (a table, a list): there it goes just before. Markers are added
@@ -52,7 +53,9 @@ def place(
     chosen: list[tuple[int, _Place]] = []
     previous = _start(documents)  # the first pages (a cover) may have nothing the e-book has: its beginning
     for number, keys in enumerate(tops, start=1):
-        extra = fallbacks[number - 1] if number <= len(fallbacks) else ()
+        # the section only for a page whose own elements the e-book lacks: a page on which nothing
+        # begins (blank, or one code block running on) shares the place of the page before
+        extra = fallbacks[number - 1] if keys and number <= len(fallbacks) else ()
         found = next((places[k] for k in (*keys, *extra) if k in places), previous)
         if found is None:
             continue
