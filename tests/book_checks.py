@@ -222,12 +222,18 @@ def _letters(text: str) -> str:
     return "".join(ch for ch in text if ch.isalnum())
 
 
+def _words(text: str) -> str:
+    """`_letters` without the digits."""
+    return "".join(ch for ch in _letters(text) if not ch.isdigit())
+
+
 def page_list_text_problems(epub: Path, pdf: Path, *, window: int = 24) -> list[str]:
     """Each page marker of the e-book against the printed page it names: the text that follows
     the marker must be on that page of the PDF — it begins there — or, for a page on which no
     element begins (its marker shares the place of the page before), the text that follows must
-    hold that page's text."""
-    printed = [_letters(t) for t in page_texts(pdf)]
+    hold that page's text. Words only: where print gives page numbers (the index, what changed)
+    the e-book gives section numbers."""
+    printed = [_words(t) for t in page_texts(pdf)]
     problems = []
     for name, doc in _spine_text(epub):
         marks = list(re.finditer(r'id="page-(\d+)"[^>]*>(?:</span>)?', doc))
@@ -235,9 +241,10 @@ def page_list_text_problems(epub: Path, pdf: Path, *, window: int = 24) -> list[
             page = int(mark.group(1))
             end = marks[i + 1].start() if i + 1 < len(marks) else len(doc)
             following = doc[mark.end() : max(end, mark.end() + 4000)]
-            after = _letters(re.sub(r"<[^>]+>", " ", following))
-            own = _letters(re.sub(r"<[^>]+>", " ", re.split(r"</(?:p|li|h\d|dt|dd|pre|td|th)>", following, maxsplit=1)[0]))
-            chars = min(window, len(own)) or window  # the first element's own text, when it is short
+            after = _words(re.sub(r"<[^>]+>", " ", following))
+            own = re.sub(r"<[^>]+>", " ", re.split(r"</(?:p|li|h\d|dt|dd|pre|td|th)>", following, maxsplit=1)[0])
+            lead = _words(re.split(r"\d", own.lstrip(), maxsplit=1)[0])  # an index entry's name, before its numbers
+            chars = min(window, len(lead) if len(lead) >= 6 else len(_words(own))) or window  # the element's own text, when short
             if not after or page > len(printed) or not printed[page - 1]:
                 continue  # a picture (the cover) or a blank page
             shares = i > 0 and mark.start() == marks[i - 1].end()  # nothing begins on this page: the block before runs on
