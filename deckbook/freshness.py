@@ -24,20 +24,18 @@ build fails on them only with `--strict`):
 
 2. **A chapter's facts were last checked long ago.** A chapter whose `reviewed:` month is more
    than `MAX_AGE_MONTHS` calendar months before the build month is a warning at its `reviewed:`
-   line: reviewed 2025-11 is stale from December 2026 on. The build date is that of
-   `SOURCE_DATE_EPOCH` when it is set (reproducible builds), else today's — the clock
-   `deckbook.ledger.now()` stamps new content with — both in UTC.
+   line: reviewed 2025-11 is stale from December 2026 on. The build date is
+   `deckbook.buildtime.build_date()`: that of `SOURCE_DATE_EPOCH` when it is set (reproducible
+   builds), else today's, in UTC.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from deckbook import ledger
 from deckbook.fields import chapter_owner
 from deckbook.load import SourceIndex
 from deckbook.model import Bank, Entry, Question, Status
@@ -45,8 +43,6 @@ from deckbook.problems import Problem, warning
 
 MAX_AGE_MONTHS = 12
 ACKNOWLEDGES = "acknowledges"  # the question key (chapter schema)
-
-clock: Callable[[], float] = time.time  # the wall clock, used when SOURCE_DATE_EPOCH is unset; tests pin it
 
 _MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 
@@ -74,15 +70,6 @@ class Month:
 
     def __str__(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
-
-
-def build_date() -> dt.date:
-    """The day this build is judged as of: SOURCE_DATE_EPOCH's when set, else today (UTC)."""
-    epoch = ledger.now(clock)
-    try:
-        return dt.datetime.fromtimestamp(epoch, dt.UTC).date()
-    except (OverflowError, OSError, ValueError):  # an epoch past year 9999: as late as a date goes
-        return dt.date.max
 
 
 def freshness_problems(bank: Bank, index: SourceIndex, today: dt.date) -> Iterator[Problem]:

@@ -21,13 +21,12 @@ import hashlib
 import json
 import os
 import subprocess
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import deckbook
-from deckbook import ledger
+from deckbook.buildtime import build_month
 from deckbook.files import write_atomic
 from deckbook.store import CACHE_DIR
 from deckbook.templating import TEMPLATES_DIR
@@ -64,16 +63,6 @@ def input_fingerprint(source: Path, templates: Path | None, options_key: str, re
     env = "\0".join(os.environ.get(k, "") for k in ENVIRONMENT)
     parts = [digest_files(source), digest_files(TEMPLATES_DIR, templates), digest_files(CODE_DIR), options_key, revision, env]
     return hashlib.sha256("\x1e".join(parts).encode()).hexdigest()
-
-
-def build_month() -> str:
-    """The month a build is judged as of (`ledger.now`, UTC: SOURCE_DATE_EPOCH's when set), as
-    `deckbook.freshness` judges it: part of the inputs, since a chapter's `reviewed:` month ages
-    into a warning (a failure with --strict) without any file changing."""
-    try:
-        return time.strftime("%Y-%m", time.gmtime(ledger.now()))
-    except (OverflowError, OSError, ValueError):  # past year 9999
-        return "9999-12"
 
 
 def source_revision(source: Path) -> str:

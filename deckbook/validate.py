@@ -22,8 +22,9 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from deckbook import analysis, fonts, i18n
+from deckbook.buildtime import build_date
 from deckbook.fields import Role
-from deckbook.freshness import build_date, freshness_problems
+from deckbook.freshness import freshness_problems
 from deckbook.load import MEDIA_DIR, SourceIndex
 from deckbook.model import Bank, Level, Location, Status
 from deckbook.prepared import Prepared
@@ -41,7 +42,7 @@ def validate_bank(
     """All semantic problems of `bank`, in no particular order (the caller sorts). `prepared`
     holds the analysis of every Markdown field (`deckbook.prepared`); `languages` are the message
     catalogues available beside English; `today` is the date freshness is judged as of (default:
-    the build date, `freshness.build_date()`)."""
+    the build date, `buildtime.build_date()`)."""
     problems: list[Problem] = []
     problems += _unique_ids(bank)
     problems += _id_forms(bank)

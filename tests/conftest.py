@@ -11,7 +11,7 @@ from typing import Protocol
 
 import pytest
 
-from deckbook import freshness, renderers, scheduler
+from deckbook import buildtime, renderers, scheduler
 from deckbook.cli import main
 from deckbook.fields import markdown_fields
 from deckbook.load import load_bank
@@ -32,7 +32,7 @@ os.environ.pop("SOURCE_DATE_EPOCH", None)
 # SOURCE_DATE_EPOCH is unset: the test banks would age into warnings. Tests build as of this day
 # (2026-12-01 UTC) unless they set SOURCE_DATE_EPOCH themselves.
 TODAY = 1_796_083_200
-freshness.clock = lambda: TODAY
+buildtime.clock = lambda: TODAY
 
 
 @dataclass(frozen=True)

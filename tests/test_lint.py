@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from deckbook import freshness
+from deckbook import buildtime
+from deckbook.buildtime import build_date
 from deckbook.fields import markdown_fields
-from deckbook.freshness import Month, build_date
+from deckbook.freshness import Month
 from deckbook.load import load_bank
 from deckbook.prepared import prepare
 from deckbook.validate import validate_bank
@@ -188,7 +189,7 @@ def test_build_date_is_source_date_epoch_else_the_clock(monkeypatch: pytest.Monk
     assert build_date() == dt.date(2028, 1, 1)
     monkeypatch.delenv("SOURCE_DATE_EPOCH")
     assert build_date() == dt.datetime.fromtimestamp(TODAY, dt.UTC).date() == DEC_2026  # tests pin the clock
-    monkeypatch.setattr(freshness, "clock", lambda: 1830297599.5)  # 2027-12-31 23:59:59 UTC
+    monkeypatch.setattr(buildtime, "clock", lambda: 1830297599.5)  # 2027-12-31 23:59:59 UTC
     assert build_date() == dt.date(2027, 12, 31)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "99999999999999999")  # no traceback for an epoch past year 9999
     assert build_date() == dt.date.max
@@ -215,7 +216,7 @@ def test_a_build_in_a_new_month_checks_again(minimal: Path, tmp_path: Path, cli:
     out = tmp_path / "out"
     assert cli("anki", "--strict", "--source", minimal, "--out", out, "-q").code == 0
     assert "up to date" in cli("anki", "--strict", "--source", minimal, "--out", out).out
-    monkeypatch.setattr(freshness, "clock", lambda: 1830297600)  # 2028-01-01
+    monkeypatch.setattr(buildtime, "clock", lambda: 1830297600)  # 2028-01-01
     run = cli("anki", "--strict", "--source", minimal, "--out", out)
     assert run.code == 1
     assert "warning: chapter 'basics' was last reviewed 2026-11, 14 months before this build (2028-01)" in run.err
