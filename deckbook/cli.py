@@ -143,9 +143,9 @@ def _run(command: str | None, args: argparse.Namespace, out: Console, err: Conso
         return {"init": _init, "import": _import}[command](Path(args.what[1]), args, out, err)
     if command in ("diff", "serve"):
         return {"diff": _diff, "serve": _serve}[command](args, out, err)
-    from deckbook import pipeline
-
     if command == "check":
+        from deckbook import pipeline
+
         outcome = pipeline.check(args.source, strict=args.strict, locked=args.locked, templates=args.templates, jobs=args.jobs)
         _report(err, outcome.problems, "check", outcome.ok)
         if outcome.ok and not args.quiet:
