@@ -197,12 +197,12 @@ def build(*args: str | Path) -> list[str]:
 
 
 def edit_one_answer(source: Path) -> None:
+    """One sentence more at the end of the first line of the second chapter's first answer."""
     chapter = sorted((source / "chapters").glob("*.yaml"))[1]
-    text = chapter.read_text(encoding="utf-8")
-    marker = "    answer: |\n"
-    at = text.index(marker) + len(marker)
-    line_end = text.index("\n", at)
-    chapter.write_text(text[:line_end] + " One more sentence for the benchmark." + text[line_end:], encoding="utf-8")
+    doc = yaml.safe_load(chapter.read_text(encoding="utf-8"))
+    first, _, rest = doc["questions"][0]["answer"].partition("\n")
+    doc["questions"][0]["answer"] = f"{first} One more sentence for the benchmark.\n{rest}"
+    chapter.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=1000), encoding="utf-8")
 
 
 def bench_bank(label: str, source: Path, work: Path, anchor_rate: float, rows: list[dict[str, object]]) -> None:
