@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pdfplumber
 import pikepdf
+import pymupdf
 import pytest
 from PIL import Image
 
@@ -156,6 +157,22 @@ def test_internal_links_resolve(handbook: Path) -> None:
     internal, problems = bc.link_report(handbook)
     assert problems == []
     assert internal >= 5 + 3 + 3 + 2  # contents, self-test entries, cross-references, index entries
+
+
+def test_index_page_numbers_link_to_their_pages(handbook: Path) -> None:
+    """Each page number or range in the index is a link to the page it names (the index is laid
+    out as its own part: its links to the chapters' questions are joined when the parts merge)."""
+    index_page = bc.outline(handbook)[-1][2]  # the last entry of the outline: the index
+    links = []
+    with pymupdf.open(str(handbook)) as doc:  # type: ignore[no-untyped-call]
+        for page in list(doc)[index_page - 1 :]:
+            for link in page.get_links():
+                label = page.get_textbox(link["from"]).strip().splitlines()[-1]  # the box may touch the line above
+                links.append((label, link.get("page", -1) + 1))
+    assert links, "no links in the index"
+    for label, target in links:
+        first = re.match(r"\d+", label)
+        assert first is not None and int(first.group(0)) == target, (label, target)
 
 
 COVER = (27, 42, 58)  # #1b2a3a, the cover colour in print.css

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 from deckbook.renderers.handbook import PAGES, HandbookJob, fill_html
 from deckbook.renderers.layoutpool import Drop, Finish, Layout, Numbers, Pool, Reply, Request, Setup
-from deckbook.renderers.parts import first_pages, split
+from deckbook.renderers.parts import first_pages, local_links, split
 from deckbook.renderers.pdfmerge import merge
 from deckbook.slots import OPEN
 from deckbook.store import Store
@@ -302,6 +302,7 @@ class _Run:
         state, part = self.states[i], self.parts[i]
         exact = state.exact and numbers is not None
         html, _ = fill_html(self.job, part.template, numbers.values if exact and numbers else values, numbers=exact)
+        html = local_links(html)  # the index's ranges link to questions in other parts
         first_page = numbers.first_page if exact and numbers else 1
         state.basis = self.basis(i, values)
         state.key = self._key(html, first_page)

@@ -47,11 +47,12 @@ def split(document: str) -> list[Part]:
     for i, mark in enumerate(marks):
         end = marks[i + 1].start() if i + 1 < len(marks) else body_end
         parts.append(Part(mark.group(1), (head if i == 0 else _META.sub("", head)) + document[mark.end() : end] + tail))
-    return [Part(p.name, _local_links(p.html)) for p in parts]
+    return [Part(p.name, local_links(p.html)) for p in parts]
 
 
-def _local_links(html: str) -> str:
-    """Links to ids this part does not hold point outside it (resolved when the parts are merged)."""
+def local_links(html: str) -> str:
+    """Links to ids this part does not hold point outside it (resolved when the parts are merged).
+    Again after the page numbers are filled in: the index's page ranges link to questions."""
     ids = set(_ID.findall(html))
     return _HREF.sub(lambda m: m.group(0) if m.group(1) in ids else f'href="{LINK_SCHEME}{m.group(1)}"', html)
 
