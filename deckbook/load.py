@@ -155,8 +155,8 @@ def _read_optional(reader: _Reader, path: Path, kind: str, *, required: bool = F
 
 
 def _book(data: dict[str, Any], lines: Lines, index: SourceIndex) -> Book:
-    index.lines[("book", "description")] = (lines, ("description",))
-    index.lines[("book", "guide")] = (lines, ("guide",))
+    for key in ("title", "subtitle", "author", "levels", "description", "guide"):
+        index.lines[("book", key)] = (lines, (key,))
     levels = tuple(Level(lv["id"], lv["label"], lv.get("meaning"), rank) for rank, lv in enumerate(data.get("levels") or (), start=1))
     kinds = tuple(Kind(k["id"], k["label"]) for k in data.get("kinds") or ())
     spec = data.get("index") or {}
@@ -296,6 +296,7 @@ def _chapter(reader: _Reader, path: Path, chapter_id: str, number: int, index: S
         return None
     if isinstance(data.get("id"), str) and data["id"] != chapter_id:
         reader.problems.append(error(lines.loc(("id",)), f"chapter id '{data['id']}' must equal the file name '{chapter_id}'"))
+    index.lines[(f"chapter:{chapter_id}", "title")] = (lines, ("title",))
     index.lines[(f"chapter:{chapter_id}", "intro")] = (lines, ("intro",))
     index.lines[(f"chapter:{chapter_id}", "reviewed")] = (lines, ("reviewed",))
     index.anki.chapters[chapter_id] = (lines, ("anki",))

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from deckbook import analysis, fonts, i18n
 from deckbook.buildtime import build_date
-from deckbook.fields import Role
+from deckbook.fields import Role, chapter_owner
 from deckbook.freshness import freshness_problems
 from deckbook.load import MEDIA_DIR, SourceIndex
 from deckbook.model import Bank, Level, Location, Status
@@ -125,7 +125,7 @@ def _id_forms(bank: Bank) -> Iterator[Problem]:
         for tag in q.tags:
             if tag != slug(tag):
                 yield error(q.loc, f"question '{q.id}': tag '{tag}' is not a slug; write '{slug(tag)}'")
-    for what, owner, text, loc in _plain_texts(bank):
+    for what, owner, text, loc, _ in _plain_texts(bank):
         bad = sorted(c for c in RESERVED if c in text)  # `in` on the whole text: a scan in C, not a Python loop
         if bad:
             yield error(loc, f"{what} '{owner}' contains U+{ord(bad[0]):04X}, a private-use character deckbook reserves; remove it")
@@ -138,21 +138,28 @@ def slug(text: str) -> str:
     return "-".join(w for w in words if w) or "x"
 
 
-def _plain_texts(bank: Bank, *, markdown: bool = True) -> Iterator[tuple[str, str, str, Location]]:
-    """Every text of the bank that is not Markdown (and, with `markdown`, the Markdown fields' raw text)."""
+Place = tuple[str, str, tuple[int, ...]]  # a text's place in the source index: owner, key, list item
+
+
+def _plain_texts(bank: Bank, *, markdown: bool = True) -> Iterator[tuple[str, str, str, Location, Place]]:
+    """Every text of the bank that is not Markdown (and, with `markdown`, the Markdown fields' raw
+    text): (what, owner, text, the owner's location, the text's `Place`)."""
     book = bank.book
-    for value in (book.title, book.subtitle or "", book.author, *(lv.label + (lv.meaning or "") for lv in book.levels)):
-        yield "book", book.title, value, book.loc
+    for key, value in (("title", book.title), ("subtitle", book.subtitle or ""), ("author", book.author)):
+        yield "book", book.title, value, book.loc, ("book", key, ())
+    for i, lv in enumerate(book.levels):
+        yield "book", book.title, lv.label + (lv.meaning or ""), book.loc, ("book", "levels", (i,))
     for c in bank.chapters:
-        yield "chapter", c.id, c.title, c.loc
+        yield "chapter", c.id, c.title, c.loc, (chapter_owner(c.id), "title", ())
         if markdown:
             for q in c.questions:
-                for value in (q.question_md, q.answer_md, q.explanation_md or "", q.cloze_md or ""):
-                    yield "question", q.id, value, q.loc
+                texts = {"question": q.question_md, "answer": q.answer_md, "explanation": q.explanation_md, "cloze": q.cloze_md}
+                for role, raw in texts.items():
+                    yield "question", q.id, raw or "", q.loc, (q.id, role, ())
     for t in bank.terms:
-        yield "term", t.id, t.term + (t.definition_md if markdown else ""), t.loc
+        yield "term", t.id, t.term + (t.definition_md if markdown else ""), t.loc, (t.id, "term", ())
     for e in bank.entries:
-        yield "index entry", e.id, e.name + (e.note or ""), e.loc
+        yield "index entry", e.id, e.name + (e.note or ""), e.loc, (e.id, "name", ())
 
 
 def _markdown(bank: Bank, index: SourceIndex, prepared: Prepared) -> Iterator[Problem]:
@@ -217,10 +224,11 @@ def _glyphs(bank: Bank, index: SourceIndex, prepared: Prepared) -> Iterator[Prob
         if missing:
             where = index.text_loc(f.owner, f.role.value) or f.loc
             yield warning(where, f"{f.label}: '{f.role.value}': no font can draw {fonts.describe(missing)}; {hint}")
-    for what, owner, text, loc in _plain_texts(bank, markdown=False):
+    for what, owner, text, loc, (source_owner, key, item) in _plain_texts(bank, markdown=False):
         missing = fonts.uncovered(text, covered)
         if missing:
-            yield warning(loc, f"{what} '{owner}': no font can draw {fonts.describe(missing)}; {hint}")
+            where = index.key_loc(source_owner, key, *item) or loc
+            yield warning(where, f"{what} '{owner}': '{key}': no font can draw {fonts.describe(missing)}; {hint}")
 
 
 def _image(path: Path, name: str, label: str, key: str, loc: Location, bank: Bank) -> Iterator[Problem]:
