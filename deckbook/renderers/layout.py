@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -42,7 +43,6 @@ from deckbook.store import Store
 
 MAX_ROUNDS = 4
 KEEP_PAGES = 200  # per engine (about 1 MB a page)
-RISK_PAGES, RISK_SHARE = 3, 0.08  # how far a guessed page may be off
 CHARS_PER_PAGE = 4500  # of part HTML, for a first guess of where an anchor lands (only its digit count matters)
 
 
@@ -116,6 +116,7 @@ class _Run:
         self.layouts = 0
         self.rounds = 1
         self.used: set[str] = set()
+        self.drops: defaultdict[int, list[tuple[int, Drop]]] = defaultdict(list)  # per engine: documents to forget
         self.css = (job.fonts_css, job.css, job.code_css)
         files = [(n, hashlib.sha256(b).hexdigest()) for n, b in job.files]
         self.files_digest = hashlib.sha256(json.dumps(files).encode()).hexdigest()
@@ -207,18 +208,18 @@ class _Run:
         self.used.add(name)
         return True
 
-    def record(self, i: int, reply: Reply, numbers: Numbers | None) -> None:
+    def record(self, i: int, reply: Reply) -> None:
         """What an engine answered about part i (a layout, a PDF, or that the numbers did not fit)."""
         state = self.states[i]
         state.pending = False
         if reply.unpatched:
             state.kept_by, state.pdf, state.exact = None, None, True
-            return
         if reply.pages:
             state.measure = _Measure(reply.pages, dict(reply.anchors), reply.tops)
             data = {"pages": reply.pages, "anchors": dict(sorted(reply.anchors.items())), "tops": reply.tops}
             self.store.put(state.key + ".json", json.dumps(data).encode())
             self.used.add(state.key)
+        numbers = reply.numbers
         if reply.pdf is not None and numbers is not None:
             state.pdf, state.printed, state.kept_by = reply.pdf, numbers, None
             name = self._pdf_name(state.key, numbers)
@@ -227,42 +228,93 @@ class _Run:
 
     # -- deciding -------------------------------------------------------------------------------
 
-    def next_request(self, worker: int, kept_pages: int) -> tuple[int, Request] | None:
-        """What engine `worker` should do next, for which part; None when nothing can be done yet.
-        In order: write the parts it keeps whose numbers are known (that frees memory); lay out
-        a part never laid out (late parts once all others are); lay out again and write a part
-        that was not kept."""
+    def kept_pages(self, worker: int) -> int:
+        """How many laid-out pages engine `worker` keeps."""
+        return sum(s.measure.pages for s in self.states if s.kept_by == worker and s.measure)
+
+    def next_request(self, worker: int, workers: int) -> tuple[int, Request] | None:
+        """What engine `worker` (of `workers`) should do next, for which part; None when nothing
+        can be done yet. In order: drop a document it keeps that was laid out with wrong digit
+        counts (or whose PDF the store has); lay out a part never laid out — a late part, on the
+        critical path, as soon as every other part is laid out and by the engine with the least
+        else to write — unless the engine keeps many pages already; write a part it keeps whose
+        numbers are known (that frees memory); lay out again and write a part that was not kept."""
         while True:
             starts, anchors = self.positions()
-            for i, state in enumerate(self.states):
-                if state.kept_by == worker and not state.pending and state.pdf is None:
-                    numbers = self.numbers(i, starts, anchors)
-                    if numbers is not None:
-                        return i, self._finish(i, numbers, anchors)
+            self._send_back(starts, anchors)
+            if self.drops[worker]:
+                return self.drops[worker].pop()
+            kept = self.kept_pages(worker)
+            finish = self._finishable(worker, starts, anchors)
+            if finish is not None and (
+                self._stored_pdf(*finish)
+                or kept >= KEEP_PAGES // 2
+                or (self._late_due(starts, anchors) and kept > min(map(self.kept_pages, range(workers))))
+            ):
+                return self._finish(*finish)
             known = self._known()
-            got = self._new_layout(starts, anchors, keep=self.pdf and kept_pages < KEEP_PAGES) or self._rewrite(starts, anchors)
+            got = self._new_layout(starts, anchors, keep=self.pdf and kept < KEEP_PAGES)
+            got = got or (self._finish(*finish) if finish is not None else None) or self._rewrite(starts, anchors)
             if got is not None or self._known() == known:
                 return got
             # a layout or PDF taken from the store changed what is known (a late part may be due now): decide again
+
+    def _send_back(self, starts: list[int], anchors: Mapping[str, int]) -> None:
+        """Send back for layout every part not yet written whose numbers are all known and whose
+        layout was filled with the wrong digit counts (so that it is laid out again at once, and
+        a late part waiting for it is not kept waiting). A kept document is dropped by its engine."""
+        for i, state in enumerate(self.states):
+            if state.measure is None or state.pending or state.pdf is not None or self.numbers(i, starts, anchors) is None:
+                continue
+            if self.basis(i, anchors) != state.basis:
+                if state.kept_by is not None:
+                    self.drops[state.kept_by].append((i, Drop(state.key)))
+                state.earlier, state.measure, state.kept_by = state.measure, None, None
+
+    def _finishable(self, worker: int, starts: list[int], anchors: Mapping[str, int]) -> tuple[int, Numbers] | None:
+        """A part engine `worker` keeps whose numbers are known, and the numbers."""
+        for i, state in enumerate(self.states):
+            if state.kept_by == worker and not state.pending and state.pdf is None:
+                numbers = self.numbers(i, starts, anchors)
+                if numbers is not None:
+                    return i, numbers
+        return None
 
     def _known(self) -> int:
         return sum((s.measure is not None) + (s.pdf is not None) for s in self.states)
 
     def _new_layout(self, starts: list[int], anchors: Mapping[str, int], keep: bool) -> tuple[int, Request] | None:
-        """The first layout of the next part in book order — preferring parts whose numbers' digit
-        counts are sure; a late part once every other part is laid out."""
+        """The first layout of the next part in book order (a part's page count is what the parts
+        after it wait for to be written: to know where they begin); a late part as soon as every
+        other part is laid out. Digit counts not known yet are guessed (`estimate`): a wrong
+        guess costs the part one more layout, never a wrong number."""
         values = self.estimate(starts, anchors)
-        others_measured = all(s.measure for p, s in zip(self.parts, self.states, strict=True) if not p.late)
-        todo = [i for i, s in enumerate(self.states) if s.measure is None and not s.pending]
-        late = [i for i in todo if self.parts[i].late and others_measured and self.numbers(i, starts, anchors)]
-        normal = [i for i in todo if not self.parts[i].late]
-        sure = [i for i in normal if not self._risky(i, values, anchors)]
-        for i in late + sure + [i for i in normal if i not in sure]:  # a guess may be wrong, but an idle engine surely wastes time
+        todo = [i for i, s in enumerate(self.states) if s.measure is None and not s.pending and not self.parts[i].late]
+        for i in self._late_due(starts, anchors) + todo:
             numbers = self.numbers(i, starts, anchors) if self.pdf else None
-            request = self._layout(i, anchors if self.parts[i].late else values, numbers, keep=keep)
+            partial = self._partial(i, starts, anchors) if self.pdf and numbers is None else None
+            request = self._layout(i, anchors if self.parts[i].late else values, numbers, keep=keep, partial=partial)
             if request is not None:
                 return i, request
         return None
+
+    def _partial(self, i: int, starts: list[int], anchors: Mapping[str, int]) -> Numbers | None:
+        """Part i's numbers but for the pages of its own anchors, if those are all that is missing:
+        then its layout gives the rest, and the part is written at once instead of kept."""
+        own = self.parts[i].asked & set(self.parts[i].ids)
+        if i >= len(starts) or not self.parts[i].asked - own <= anchors.keys():
+            return None
+        return Numbers(starts[i], {a: anchors[a] for a in sorted(self.parts[i].asked - own)})
+
+    def _late_due(self, starts: list[int], anchors: Mapping[str, int]) -> list[int]:
+        """The late parts that can be laid out now: every other part is laid out, their numbers are known."""
+        if not all(s.measure for p, s in zip(self.parts, self.states, strict=True) if not p.late):
+            return []
+        return [
+            i
+            for i, s in enumerate(self.states)
+            if self.parts[i].late and s.measure is None and not s.pending and self.numbers(i, starts, anchors)
+        ]
 
     def _rewrite(self, starts: list[int], anchors: Mapping[str, int]) -> tuple[int, Request] | None:
         """Lay out again, with its numbers, and write a part whose layout is known but not kept."""
@@ -275,30 +327,21 @@ class _Run:
                         return i, request
         return None
 
-    def _risky(self, i: int, values: Mapping[str, int], anchors: Mapping[str, int]) -> bool:
-        """Whether part i prints a number not known yet whose guess is close enough to a power of
-        ten that its digit count may be wrong (then parts without such numbers go first)."""
-        for anchor in self.parts[i].asked - anchors.keys():
-            guess = values.get(anchor, 0)
-            margin = max(RISK_PAGES, guess * RISK_SHARE)
-            if any(guess - margin < 10**k <= guess + margin for k in range(1, 7)):
-                return True
-        return False
-
-    def _finish(self, i: int, numbers: Numbers, anchors: Mapping[str, int]) -> Request:
-        """Write the kept part i — or drop it: the store has its PDF, or its digits were guessed wrong."""
+    def _finish(self, i: int, numbers: Numbers) -> tuple[int, Request]:
+        """Write the kept part i — or drop it: the store has its PDF (`_stored_pdf` took it)."""
         state = self.states[i]
-        if self.basis(i, anchors) != state.basis:
-            state.earlier, state.measure = state.measure, None  # lay it out again, with the right digits
-        elif not self._stored_pdf(i, numbers):
-            state.pending = True
-            return Finish(state.key, numbers)
-        state.kept_by = None
-        return Drop(state.key)
+        if state.pdf is not None:
+            state.kept_by = None
+            return i, Drop(state.key)
+        state.pending = True
+        return i, Finish(state.key, numbers)
 
-    def _layout(self, i: int, values: Mapping[str, int], numbers: Numbers | None, keep: bool) -> Layout | None:
-        """Lay part i out with the numbers `values` (with `numbers`: and write it). None when the
-        store has what that would give (it is taken)."""
+    def _layout(
+        self, i: int, values: Mapping[str, int], numbers: Numbers | None, keep: bool, partial: Numbers | None = None
+    ) -> Layout | None:
+        """Lay part i out with the numbers `values` (with `numbers`, or `partial` numbers and the
+        pages of its own anchors: and write it). None when the store has what that would give (it
+        is taken)."""
         state, part = self.states[i], self.parts[i]
         exact = state.exact and numbers is not None
         html, _ = fill_html(self.job, part.template, numbers.values if exact and numbers else values, numbers=exact)
@@ -309,10 +352,16 @@ class _Run:
         stored = self._stored_measure(state.key)
         if stored is not None:
             state.measure = stored
+            if partial is not None:
+                own = {a: partial.first_page - 1 + p for a, p in stored.anchors.items() if a in part.asked}
+                numbers = Numbers(partial.first_page, dict(sorted({**partial.values, **own}.items())))
             if numbers is None or self._stored_pdf(i, numbers):
                 return None
+            partial = None
         state.pending = True
-        return Layout(state.key, html, keep=keep and numbers is None, first_page=first_page, numbers=numbers, exact=exact)
+        keep = keep and numbers is None and partial is None
+        own_anchors = tuple(sorted(part.asked & set(part.ids))) if partial is not None else ()
+        return Layout(state.key, html, keep=keep, first_page=first_page, numbers=numbers, exact=exact, partial=partial, own=own_anchors)
 
     def settle(self) -> bool:
         """At the end of a round: send back every part whose layout or PDF does not match the
@@ -359,12 +408,11 @@ def lay_out(job: HandbookJob, store: Store, guess: Mapping[str, int] | None = No
 
 def _drive(run: _Run, pool: Pool) -> None:
     """Keep every engine busy until nothing more can be done this round."""
-    waiting: dict[int, tuple[int, Numbers | None]] = {}  # worker → (part, numbers its request carries)
+    waiting: dict[int, int] = {}  # worker → the part its request is about
     while True:
         for worker in range(pool.size):
             while worker not in waiting:
-                kept = sum(s.measure.pages for s in run.states if s.kept_by == worker and s.measure)
-                nxt = run.next_request(worker, kept)
+                nxt = run.next_request(worker, pool.size)
                 if nxt is None:
                     break
                 i, request = nxt
@@ -376,9 +424,8 @@ def _drive(run: _Run, pool: Pool) -> None:
                     if request.keep:
                         run.states[i].kept_by = worker
                 pool.send(worker, request)
-                waiting[worker] = (i, request.numbers)
+                waiting[worker] = i
         if not waiting:
             return
         for worker, reply in pool.replies():
-            i, numbers = waiting.pop(worker)
-            run.record(i, reply, numbers)
+            run.record(waiting.pop(worker), reply)

@@ -15,6 +15,7 @@ job's stylesheets and files reach forked engines through the fork itself.
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing
 import traceback
 from collections.abc import Iterator, Mapping
@@ -33,6 +34,7 @@ from deckbook.renderers.weasy import JobFetcher, Styles, styles
 from deckbook.templating import TEMPLATES_DIR
 
 HANDBOOK = TEMPLATES_DIR / "handbook"
+GC_THRESHOLD = 20_000  # allocations between young-generation collections (Python's default: 700)
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,9 @@ class Setup:
 class Layout:
     """Lay `html` out (its page counter starting at `first_page`); keep the document under `key`
     if `keep`; if `numbers` is given, write them in at once and return the PDF too — unless the
-    HTML holds them already (`exact`)."""
+    HTML holds them already (`exact`). With `partial` numbers instead, the pages of the anchors
+    in `own` are taken from this very layout (counting on from `partial.first_page`) to complete
+    them, and the part is written at once too."""
 
     key: str
     html: str
@@ -55,6 +59,8 @@ class Layout:
     first_page: int = 1
     numbers: Numbers | None = None
     exact: bool = False
+    partial: Numbers | None = None
+    own: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,7 @@ class Reply:
     pdf: bytes | None = None
     unpatched: bool = False
     error: str | None = None
+    numbers: Numbers | None = None
 
 
 @cache
@@ -163,9 +170,14 @@ class Engine:
             return self._write(request.key, self.kept.pop(request.key), request.numbers)
         doc = render(self.setup, request.html, request.first_page)
         laid = Reply(request.key, len(doc.pages), anchor_pages(doc), page_tops(doc))
-        if request.numbers is not None:
-            written = self._write(request.key, doc, None if request.exact else request.numbers)
-            return Reply(request.key, laid.pages, laid.anchors, laid.tops, written.pdf, written.unpatched)
+        numbers = request.numbers
+        if numbers is None and request.partial is not None:
+            first = request.partial.first_page
+            own = {a: first - 1 + laid.anchors[a] for a in request.own if a in laid.anchors}
+            numbers = Numbers(first, dict(sorted({**request.partial.values, **own}.items())))
+        if numbers is not None:
+            written = self._write(request.key, doc, None if request.exact else numbers)
+            return Reply(request.key, laid.pages, laid.anchors, laid.tops, written.pdf, written.unpatched, numbers=numbers)
         if request.keep:
             self.kept[request.key] = doc
         return laid
@@ -173,11 +185,25 @@ class Engine:
     def _write(self, key: str, doc: weasyprint.Document, numbers: Numbers | None) -> Reply:
         if numbers is not None and not patch(doc, numbers.first_page, numbers.values).ok:
             return Reply(key, unpatched=True)
-        return Reply(key, pdf=mark_artifacts(doc.write_pdf(pdf_variant="pdf/ua-1")))
+        return Reply(key, pdf=mark_artifacts(doc.write_pdf(pdf_variant="pdf/ua-1")), numbers=numbers)
+
+
+@contextlib.contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Run the cyclic garbage collector less often while laying out: a layout makes hundreds of
+    thousands of small objects, and at Python's default thresholds the collector scans them —
+    and every document kept — again and again (a tenth of the layout time). Restored on exit."""
+    before = gc.get_threshold()
+    gc.set_threshold(GC_THRESHOLD, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def _serve(setup: Setup, conn: Connection) -> None:
     """A forked engine's loop: answer requests until told to stop (None) or the pipe closes."""
+    gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])  # see `fewer_collections`
     engine = Engine(setup)
     while True:
         try:
@@ -211,6 +237,7 @@ class Pool:
     def __enter__(self) -> Pool:
         if not self.inline:
             context = multiprocessing.get_context("fork")
+            gc.freeze()  # engines leave the objects they inherit alone: their pages stay shared with this process
             for _ in range(self.size):
                 ours, theirs = context.Pipe()
                 proc = context.Process(target=_serve, args=(self.setup, theirs), daemon=True)
@@ -218,6 +245,7 @@ class Pool:
                 theirs.close()
                 self._conns.append(ours)
                 self._procs.append(proc)
+            gc.unfreeze()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -232,7 +260,8 @@ class Pool:
 
     def send(self, worker: int, request: Request) -> None:
         if self._engine is not None:
-            reply = self._engine.handle(request)
+            with fewer_collections():
+                reply = self._engine.handle(request)
             if reply is not None:
                 self._done.append((worker, reply))
                 self.busy[worker] += 1
