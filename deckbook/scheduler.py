@@ -5,15 +5,21 @@ caller's `start(unit)` returns when the unit's turn comes (or None when there is
 e.g. an output that is already up to date). `start` runs in this process, after every unit the
 unit waits for has finished, so it may read what they left behind; the task itself runs here or
 in a forked worker process and returns its result by value.
+
+Each unit run in a worker gets a process of its own, forked when its turn comes and gone when
+it is done: the memory a heavy unit needed (a laid-out book, a paper of flashcards) goes back to
+the system with it, instead of staying with a long-lived pool worker for the rest of the build.
 """
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import time
+import traceback
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from deckbook.renderers.base import Produced, Runtime, Unit
@@ -61,40 +67,87 @@ def run(units: Sequence[Unit], start: Callable[[Unit], Task | None], jobs: int, 
             raise RuntimeError(f"units wait for each other: {', '.join(u.key for u in pending)}")  # a renderer bug
         return got
 
-    running: dict[Future[tuple[Produced, float]], Unit] = {}
-    if jobs <= 1 or len(pending) <= 1:
+    running: dict[Connection, tuple[Unit, Any]] = {}  # the pipe a worker answers on → its unit and process
+    if jobs <= 1 or len(pending) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         while pending:
             unit = next_ready()[0]
             pending.remove(unit)
             done.append(_inline(unit, start, progress))
             finished.add(unit.key)
         return done
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-        try:
-            while pending or running:
-                for unit in _startable(next_ready(), running.values(), jobs):
-                    pending.remove(unit)
-                    task = start(unit)
-                    if task is None:
-                        done.append(Done(unit, None, 0.0))
-                        finished.add(unit.key)
-                        continue
-                    progress(unit.key)
-                    running[pool.submit(task)] = unit
-                if not running:
-                    continue
-                complete, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in complete:
-                    unit = running.pop(future)
-                    produced, seconds = future.result()
-                    done.append(Done(unit, produced, seconds))
+    try:
+        while pending or running:
+            for unit in _startable(next_ready(), [u for u, _ in running.values()], jobs):
+                pending.remove(unit)
+                task = start(unit)
+                if task is None:
+                    done.append(Done(unit, None, 0.0))
                     finished.add(unit.key)
-        except BaseException:
-            for future in running:
-                future.cancel()
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
+                    continue
+                progress(unit.key)
+                conn, proc = _fork(task)
+                running[conn] = (unit, proc)
+            if not running:
+                continue
+            for answered in wait(list(running)):
+                assert isinstance(answered, Connection)
+                unit, proc = running.pop(answered)
+                produced, seconds = _result(answered, proc)
+                done.append(Done(unit, produced, seconds))
+                finished.add(unit.key)
+    except BaseException:
+        for conn, (_, proc) in running.items():
+            proc.terminate()
+            proc.join()
+            conn.close()
+        raise
     return done
+
+
+def _fork(task: Task) -> tuple[Connection, Any]:
+    """Start `task` in a new forked process; it answers on the returned pipe."""
+    context = multiprocessing.get_context("fork")
+    ours, theirs = context.Pipe(duplex=False)
+    gc.freeze()  # the child leaves the objects it inherits alone: their pages stay shared with this process
+    try:
+        proc = context.Process(target=_work, args=(task, theirs))
+        proc.start()
+    finally:
+        gc.unfreeze()
+    theirs.close()
+    return ours, proc
+
+
+def _work(task: Task, conn: Connection) -> None:
+    """A worker process: run the task, send back its result or the exception it raised."""
+    answer: tuple[str, object]
+    try:
+        answer = ("ok", task())
+    except BaseException as exc:  # every failure goes back to the parent, which re-raises it
+        answer = ("error", exc)
+    try:
+        conn.send(answer)
+    except Exception as exc:  # something that cannot be pickled: its traceback can
+        failure = answer[1] if isinstance(answer[1], BaseException) else exc
+        conn.send(("error", RuntimeError("".join(traceback.format_exception(failure)))))
+    conn.close()
+
+
+def _result(conn: Connection, proc: Any) -> tuple[Produced, float]:
+    """What the worker on `conn` sent (re-raising its exception), once it has exited."""
+    try:
+        kind, value = conn.recv()
+    except EOFError:
+        proc.join()
+        raise RuntimeError(f"a worker process ended without an answer (exit code {proc.exitcode})") from None
+    finally:
+        conn.close()
+    proc.join()
+    if kind == "error":
+        assert isinstance(value, BaseException)
+        raise value
+    produced, seconds = value
+    return produced, seconds
 
 
 def _startable(ready: list[Unit], running: Iterable[Unit], jobs: int) -> list[Unit]:
