@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
@@ -217,3 +218,36 @@ def test_merged_parts_keep_one_whole_structure_tree(handbook: Path) -> None:
         assert tree.startswith("Document\n") and tree.count("\nDocument") == 0
         for title in ("Basics & Storage", "Advanced topics", "Glossary", "Index of services"):
             assert title in tree, title
+
+
+def test_flashcards_laid_out_in_pieces_make_the_same_file(tmp_path: Path) -> None:
+    """The sheets are laid out a few at a time (memory) and joined: the same pages, in order,
+    with the first piece's metadata, as one layout of them all."""
+    from deckbook.renderers.flashcards import build_flashcards, flashcard_job
+    from tests.conftest import memory_context
+
+    source = copy_bank("minimal", tmp_path)
+    chapter = source / "chapters" / "basics.yaml"
+    text = chapter.read_text(encoding="utf-8")
+    extra = [
+        f"  - id: extra-{n:02d}\n    question: Extra question {n}?\n    answer: |\n      Extra answer {n}.\n"
+        "    level: basic\n    kind: concept\n"
+        for n in range(17)
+    ]
+    chapter.write_text(text.rstrip("\n") + "\n" + "".join(extra), encoding="utf-8")
+    ctx = memory_context(source, tmp_path / "store")
+    whole, whole_pages, _ = build_flashcards(flashcard_job(ctx, "a4"))
+    pieces = flashcard_job(ctx, "a4", sheets_per_layout=1)
+    assert len(pieces.html) == 3  # 20 cards: three sheets, one per layout
+    joined, joined_pages, _ = build_flashcards(pieces)
+    assert joined_pages == whole_pages == 2 + 3 * 2
+
+    def pages(data: bytes) -> list[str]:
+        with pymupdf.open(stream=data, filetype="pdf") as doc:  # type: ignore[no-untyped-call]
+            return [page.get_text() for page in doc]
+
+    assert pages(joined) == pages(whole)
+    assert "Extra question 16?" in pages(joined)[-2] and "Extra answer 16." in pages(joined)[-1]
+    with pikepdf.open(io.BytesIO(joined)) as a, pikepdf.open(io.BytesIO(whole)) as b:
+        assert a.docinfo["/Title"] == b.docinfo["/Title"]
+    assert build_flashcards(pieces)[0] == joined  # deterministic

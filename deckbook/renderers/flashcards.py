@@ -5,6 +5,9 @@ the next page; backs mirror each row (left ↔ right) so that a long-edge flip p
 behind its question; crop marks sit outside the grid on the fronts only; the backs move by the
 user's offset for printers that misalign duplex pages. A text that does not fit its card is set
 one size smaller, laid out again, until everything fits (checked on WeasyPrint's box tree).
+
+The sheets are laid out `SHEETS_PER_LAYOUT` at a time — a laid-out sheet costs about 2 MB, and
+a bank of a thousand questions has 250 — and the pieces' pages are joined into one PDF.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from deckbook.model import Level, Location
 from deckbook.problems import warning
 from deckbook.renderers.base import Produced, RenderContext, Renderer, Runtime, Unit, file_stem, info_for
 from deckbook.renderers.handbook import BANK_BASE, fonts_css
+from deckbook.renderers.pdfmerge import join_pages
 from deckbook.renderers.weasy import JobFetcher, Styles, styles
 from deckbook.slots import fill, slot
 from deckbook.templating import TEMPLATES_DIR, source_of
@@ -31,6 +35,7 @@ PAPER_MM = {"a4": (210.0, 297.0), "letter": (215.9, 279.4)}
 SIZES = 5  # size-0 (largest) … size-4 (smallest) in cards.css
 MARK_LEN, MARK_GAP, MARK_W = 6.0, 2.0, 0.2
 SIZE = "S"  # slot kind: a card's size class, decided by the fit loop
+SHEETS_PER_LAYOUT = 32
 
 
 @dataclass(frozen=True)
@@ -123,7 +128,7 @@ class FlashcardJob:
 
     filename: str
     paper: str
-    html: str
+    html: tuple[str, ...]  # the document in pieces of `SHEETS_PER_LAYOUT` sheets (the first with the instructions)
     fonts_css: str  # @font-face of the typographic roles
     css: str  # cards.css
     sheet_css: str  # this paper's page and card sizes
@@ -132,22 +137,28 @@ class FlashcardJob:
     places: tuple[tuple[str, Location], ...]  # card id → its question in the source (for problems)
 
 
-def flashcard_job(ctx: RenderContext, paper: str) -> FlashcardJob:
+def flashcard_job(ctx: RenderContext, paper: str, sheets_per_layout: int = SHEETS_PER_LAYOUT) -> FlashcardJob:
     cards = cards_for(ctx)
     offset = ctx.options.flashcards.offset_mm
     info = info_for(ctx, (q.id for q in ctx.bank.questions))
-    html = ctx.env.get_template("cards/cards.html.jinja").render(
-        book=ctx.bank.book,
-        info=info,
-        paper=paper,
-        cards=cards,
-        per_sheet=COLS * ROWS,
-        sheets=sheets(cards, paper, offset),
-        marks=crop_marks(paper),
-        offset=offset,
-        created=iso_timestamp(info.epoch),
-        size=lambda card: slot(SIZE, card.id),
-        command=Markup("<code>uv run build.py flashcards --card-offset X,Y</code>"),
+    template = ctx.env.get_template("cards/cards.html.jinja")
+    every = sheets(cards, paper, offset)
+    html = tuple(
+        template.render(
+            first=start == 0,
+            book=ctx.bank.book,
+            info=info,
+            paper=paper,
+            cards=cards,
+            per_sheet=COLS * ROWS,
+            sheets=every[start : start + sheets_per_layout],
+            marks=crop_marks(paper),
+            offset=offset,
+            created=iso_timestamp(info.epoch),
+            size=lambda card: slot(SIZE, card.id),
+            command=Markup("<code>uv run build.py flashcards --card-offset X,Y</code>"),
+        )
+        for start in range(0, max(1, len(every)), sheets_per_layout)
     )
     width, height = PAPER_MM[paper]
     page_css = f"@page {{ size: {width}mm {height}mm; }} .sheet {{ width: {width}mm; height: {height}mm; }}"
@@ -170,9 +181,9 @@ def flashcard_job(ctx: RenderContext, paper: str) -> FlashcardJob:
     )
 
 
-def _layout(job: FlashcardJob, css: Styles, sizes: dict[str, int]) -> weasyprint.Document:
-    html = fill(job.html, {SIZE: lambda card_id: str(sizes[card_id])})
-    return weasyprint.HTML(string=html, base_url=BANK_BASE, url_fetcher=JobFetcher(dict(job.files))).render(
+def _layout(job: FlashcardJob, html: str, css: Styles, sizes: dict[str, int]) -> weasyprint.Document:
+    filled = fill(html, {SIZE: lambda card_id: str(sizes[card_id])})
+    return weasyprint.HTML(string=filled, base_url=BANK_BASE, url_fetcher=JobFetcher(dict(job.files))).render(
         stylesheets=list(css.sheets), font_config=css.fonts
     )
 
@@ -195,18 +206,24 @@ def overflowing(doc: weasyprint.Document) -> set[str]:
 
 def build_flashcards(job: FlashcardJob) -> tuple[bytes, int, list[str]]:
     """PDF bytes, page count, and the cards that do not fit even at the smallest size. A card
-    that overflows is set one size smaller and the sheets laid out again, until all fit."""
+    that overflows is set one size smaller and its sheets laid out again, until all fit."""
     sizes = dict(job.sizes)
     css = styles((job.fonts_css, None), (job.css, (TEMPLATES_DIR / "cards").as_uri() + "/"), (job.sheet_css, None))
-    for _ in range(SIZES):
-        doc = _layout(job, css, sizes)
-        too_big = overflowing(doc)
-        shrinkable = [c for c in too_big if sizes[c] < SIZES - 1]
-        if not shrinkable:
-            break
-        for c in shrinkable:
-            sizes[c] += 1
-    return doc.write_pdf(), len(doc.pages), sorted(too_big)
+    pieces, pages, too_big = [], 0, set()
+    for html in job.html:
+        for _ in range(SIZES):
+            doc = _layout(job, html, css, sizes)
+            overflow = overflowing(doc)
+            shrinkable = [c for c in overflow if sizes[c] < SIZES - 1]
+            if not shrinkable:
+                break
+            for c in shrinkable:
+                sizes[c] += 1
+        pieces.append(doc.write_pdf())
+        pages += len(doc.pages)
+        too_big |= overflow
+        del doc  # before the next piece is laid out
+    return join_pages(pieces), pages, sorted(too_big)
 
 
 class FlashcardsRenderer(Renderer[FlashcardJob]):

@@ -20,6 +20,7 @@ so structure elements keep pointing at the copied pages and annotations.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import re
@@ -57,6 +58,20 @@ def merge(parts: Sequence[bytes], first_pages: Sequence[int]) -> bytes:
     for source in sources:
         source.close()
     return buf.getvalue()
+
+
+def join_pages(pieces: Sequence[bytes]) -> bytes:
+    """One PDF of the pages of untagged `pieces` in order, with the first one's metadata and
+    outline (later pieces must have none). One piece comes back as it is."""
+    if len(pieces) == 1:
+        return pieces[0]
+    with contextlib.ExitStack() as open_pdfs:  # a copied page's streams are read from its source when `out` is saved
+        out = open_pdfs.enter_context(pikepdf.open(io.BytesIO(pieces[0])))
+        for data in pieces[1:]:
+            out.pages.extend(open_pdfs.enter_context(pikepdf.open(io.BytesIO(data))).pages)
+        buf = io.BytesIO()
+        out.save(buf, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate, compress_streams=True)
+        return buf.getvalue()
 
 
 def _size(page: pikepdf.Page) -> tuple[float, float]:
