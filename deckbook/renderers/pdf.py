@@ -15,6 +15,7 @@ from deckbook.renderers.base import Produced, RenderContext, Renderer, Runtime, 
 from deckbook.renderers.handbook import HandbookJob, handbook_job, store_pages, stored_pages
 
 log = logging.getLogger(__name__)
+SMALL_BOOK = 40  # questions: a book this short is laid out sooner beside the other paper than alone after it
 
 
 def layout_pages(job: HandbookJob, runtime: Runtime) -> dict[str, int]:
@@ -37,8 +38,11 @@ class PdfRenderer(Renderer[HandbookJob]):
 
     def units(self, ctx: RenderContext) -> list[Unit]:
         # one paper after the other, and nothing beside it: its layout engines keep every core busy,
-        # and two books laid out at once would hold twice the memory for no gain in time
+        # and two books laid out at once would hold twice the memory for no gain in time — unless
+        # the book is so short that starting its engines is most of the work
         papers = ctx.options.papers
+        if len(ctx.bank.questions) <= SMALL_BOOK:
+            return [Unit(self.name, paper, weight=10) for paper in papers]
         return [
             Unit(self.name, paper, weight=10, after=tuple(f"{self.name}:{p}" for p in papers[:i]), alone=True)
             for i, paper in enumerate(papers)
