@@ -64,6 +64,7 @@ class _Part:
     name: str
     template: str  # HTML with page-number slots
     asked: frozenset[str]  # the anchors whose pages it prints
+    own: frozenset[str]  # those of them it holds itself (a chapter's self-test)
     late: bool  # prints page ranges: laid out with its numbers, once every other part is laid out
     ids: tuple[str, ...]  # the anchors it holds, in order, and where each begins in `template`
     offsets: tuple[int, ...]
@@ -102,7 +103,8 @@ def _parts(job: HandbookJob) -> list[_Part]:
         found = list(_ID.finditer(part.html))
         _, asked = fill_html(job, part.html, {})
         late = f"{OPEN}{PAGES}" in part.html
-        out.append(_Part(part.name, part.html, frozenset(asked), late, tuple(m.group(1) for m in found), tuple(m.start() for m in found)))
+        ids = tuple(m.group(1) for m in found)
+        out.append(_Part(part.name, part.html, frozenset(asked), frozenset(asked) & set(ids), late, ids, tuple(m.start() for m in found)))
     return out
 
 
@@ -301,10 +303,10 @@ class _Run:
     def _partial(self, i: int, starts: list[int], anchors: Mapping[str, int]) -> Numbers | None:
         """Part i's numbers but for the pages of its own anchors, if those are all that is missing:
         then its layout gives the rest, and the part is written at once instead of kept."""
-        own = self.parts[i].asked & set(self.parts[i].ids)
-        if i >= len(starts) or not self.parts[i].asked - own <= anchors.keys():
+        others = self.parts[i].asked - self.parts[i].own
+        if i >= len(starts) or not others <= anchors.keys():
             return None
-        return Numbers(starts[i], {a: anchors[a] for a in sorted(self.parts[i].asked - own)})
+        return Numbers(starts[i], {a: anchors[a] for a in sorted(others)})
 
     def _late_due(self, starts: list[int], anchors: Mapping[str, int]) -> list[int]:
         """The late parts that can be laid out now: every other part is laid out, their numbers are known."""
@@ -353,15 +355,14 @@ class _Run:
         if stored is not None:
             state.measure = stored
             if partial is not None:
-                own = {a: partial.first_page - 1 + p for a, p in stored.anchors.items() if a in part.asked}
-                numbers = Numbers(partial.first_page, dict(sorted({**partial.values, **own}.items())))
+                numbers = partial.completed(stored.anchors, part.own)
             if numbers is None or self._stored_pdf(i, numbers):
                 return None
             partial = None
         state.pending = True
         keep = keep and numbers is None and partial is None
-        own_anchors = tuple(sorted(part.asked & set(part.ids))) if partial is not None else ()
-        return Layout(state.key, html, keep=keep, first_page=first_page, numbers=numbers, exact=exact, partial=partial, own=own_anchors)
+        own = tuple(sorted(part.own)) if partial is not None else ()
+        return Layout(state.key, html, keep=keep, first_page=first_page, numbers=numbers, exact=exact, partial=partial, own=own)
 
     def settle(self) -> bool:
         """At the end of a round: send back every part whose layout or PDF does not match the

@@ -18,7 +18,7 @@ import contextlib
 import gc
 import multiprocessing
 import traceback
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from multiprocessing.connection import Connection, wait
@@ -69,6 +69,12 @@ class Numbers:
 
     first_page: int
     values: Mapping[str, int] = field(default_factory=dict)
+
+    def completed(self, anchors: Mapping[str, int], own: Iterable[str]) -> Numbers:
+        """These numbers and the pages of the anchors in `own`, taken from a layout of the part
+        (`anchors`: 1-based within it) counting on from `first_page`."""
+        found = {a: self.first_page - 1 + anchors[a] for a in own if a in anchors}
+        return Numbers(self.first_page, dict(sorted({**self.values, **found}.items())))
 
 
 @dataclass(frozen=True)
@@ -172,9 +178,7 @@ class Engine:
         laid = Reply(request.key, len(doc.pages), anchor_pages(doc), page_tops(doc))
         numbers = request.numbers
         if numbers is None and request.partial is not None:
-            first = request.partial.first_page
-            own = {a: first - 1 + laid.anchors[a] for a in request.own if a in laid.anchors}
-            numbers = Numbers(first, dict(sorted({**request.partial.values, **own}.items())))
+            numbers = request.partial.completed(laid.anchors, request.own)
         if numbers is not None:
             written = self._write(request.key, doc, None if request.exact else numbers)
             return Reply(request.key, laid.pages, laid.anchors, laid.tops, written.pdf, written.unpatched, numbers=numbers)
