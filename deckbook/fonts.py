@@ -3,15 +3,17 @@ fontconfig knows (WeasyPrint falls back to those through Pango, as e-readers and
 
 A character none of them covers would print as an empty box; validation reports it with the
 field it is in (`uncovered`). Coverage is read once per process: font files' character maps with
-fontTools, the system's from ``fc-list``.
+fontTools, the system's from ``fc-list`` (only when a character is missing from the files).
 """
 
 from __future__ import annotations
 
+import bisect
 import shutil
 import subprocess
+import sys
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -61,32 +63,57 @@ def bundled_coverage() -> frozenset[int]:
 
 
 @cache
-def system_coverage() -> frozenset[int]:
-    """Every code point some installed font covers (fontconfig's view); empty without fc-list."""
+def system_ranges() -> tuple[tuple[int, int], ...]:
+    """The code point ranges some installed font covers (fontconfig's view), merged and sorted;
+    empty without fc-list."""
     fc_list = shutil.which("fc-list")
     if fc_list is None:
-        return frozenset()
+        return ()
     try:
         out = subprocess.run([fc_list, "--format", "%{charset}\\n"], capture_output=True, text=True, timeout=60, check=True).stdout
     except (OSError, subprocess.SubprocessError):
-        return frozenset()
-    covered: set[int] = set()
+        return ()
+    ranges: list[tuple[int, int]] = []
     for line in out.splitlines():
         for part in line.split():
             lo, _, hi = part.partition("-")
             try:
-                covered.update(range(int(lo, 16), int(hi or lo, 16) + 1))
+                ranges.append((int(lo, 16), int(hi or lo, 16)))
             except ValueError:
                 continue
-    return frozenset(covered)
+    merged: list[tuple[int, int]] = []
+    for first, last in sorted(ranges):
+        if merged and first <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(last, merged[-1][1]))
+        else:
+            merged.append((first, last))
+    return tuple(merged)
 
 
-def coverage(bank_fonts: Iterable[Path] = ()) -> frozenset[int]:
+@dataclass(frozen=True)
+class Coverage:
+    """Everything a build can draw: the code points of the font files read (bundled faces, the
+    bank's fonts), and of the system's fonts — asked only about a character those files lack, so
+    that a bank the bundled faces cover never pays for reading fontconfig's whole list."""
+
+    files: frozenset[int]
+
+    def __contains__(self, code: object) -> bool:
+        if code in self.files:
+            return True
+        if not isinstance(code, int):
+            return False
+        ranges = system_ranges()
+        at = bisect.bisect_right(ranges, (code, sys.maxsize)) - 1
+        return at >= 0 and ranges[at][0] <= code <= ranges[at][1]
+
+
+def coverage(bank_fonts: Iterable[Path] = ()) -> Coverage:
     """Everything a build can draw: bundled faces, the bank's fonts and the system's."""
-    covered = set(bundled_coverage()) | set(system_coverage())
+    covered = set(bundled_coverage())
     for path in bank_fonts:
         covered |= file_coverage(path)
-    return frozenset(covered)
+    return Coverage(frozenset(covered))
 
 
 def needs_glyph(char: str) -> bool:
@@ -94,7 +121,7 @@ def needs_glyph(char: str) -> bool:
     return unicodedata.category(char)[0] not in ("Z", "C")
 
 
-def uncovered(text: str, covered: frozenset[int]) -> list[str]:
+def uncovered(text: str, covered: Container[int]) -> list[str]:
     """The distinct characters of `text` that no font covers, in code point order."""
     return sorted({c for c in text if ord(c) not in covered and needs_glyph(c)})
 

@@ -18,11 +18,10 @@ import html
 import re
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
-import latex2mathml.commands
-import latex2mathml.converter
-import latex2mathml.symbols_parser
-from ziamath.zmath import Latex
+if TYPE_CHECKING:
+    from ziamath.zmath import Latex
 
 SIZE = 20.0  # ziamath's drawing size; the SVG is then scaled to the text's own size in em
 _COMMAND = re.compile(r"\\([A-Za-z]+|.)")
@@ -43,6 +42,9 @@ class Math:
 
 @cache
 def known_commands() -> frozenset[str]:
+    import latex2mathml.commands  # the converters load on first use: a bank without formulas never pays for them
+    import latex2mathml.symbols_parser
+
     names: set[str] = set()
     for name in dir(latex2mathml.commands):
         value = getattr(latex2mathml.commands, name)
@@ -79,9 +81,11 @@ def problem(tex: str) -> str | None:
     unknown = sorted({m.group(0) for m in _COMMAND.finditer(tex) if m.group(0) not in known_commands()})
     if unknown:
         return f"uses {', '.join(unknown[:3])}, which is not a known TeX math command"
+    import latex2mathml.converter
+
     try:
         latex2mathml.converter.convert(tex)
-        Latex(tex, size=SIZE).svg()
+        _latex(tex).svg()
     except Exception as exc:  # both converters raise assorted errors on bad input
         return f"cannot be typeset ({type(exc).__name__}); check each command's arguments"
     return None
@@ -89,8 +93,9 @@ def problem(tex: str) -> str | None:
 
 def draw(tex: str, display: bool) -> Math:
     """Every drawing of a formula that `problem()` accepts."""
-    latex = Latex(tex, size=SIZE)
-    svg = latex.svg()
+    import latex2mathml.converter
+
+    svg = _latex(tex).svg()
     box = re.search(r'viewBox="([-\d.]+) ([-\d.]+) ([-\d.]+) ([-\d.]+)"', svg)
     assert box is not None, "ziamath draws an SVG with a viewBox"
     _, top, width, height = (float(v) for v in box.groups())
@@ -98,6 +103,12 @@ def draw(tex: str, display: bool) -> Math:
     mathml = latex2mathml.converter.convert(tex, display="block" if display else "inline")
     mathml = mathml.replace("<math ", f'<math alttext="{html.escape(tex, quote=True)}" ', 1)
     return Math(tex, display, svg, round(width / SIZE, 3), round(height / SIZE, 3), round(depth / SIZE, 3), mathml)
+
+
+def _latex(tex: str) -> Latex:
+    from ziamath.zmath import Latex
+
+    return Latex(tex, size=SIZE)
 
 
 def svg_data_uri(math: Math) -> str:

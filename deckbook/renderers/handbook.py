@@ -46,7 +46,7 @@ class HandbookJob:
     fonts_css: str  # @font-face of the typographic roles
     code_css: str  # Pygments colours
     link: str  # one page link, with TARGET and LABEL stand-ins (from the templates)
-    separator: str  # between links in an index entry
+    separator: str  # between links in an index entry (inside every link but the last)
     files: tuple[tuple[str, bytes], ...]  # the bank's files the layout reads: media/… it shows, fonts/… it uses
     engine: str = LAYOUT_ENGINE
 
@@ -177,9 +177,9 @@ def fill_html(job: HandbookJob, html: str, known: Mapping[str, int], *, numbers:
             asked.update((a, f"{a}-end"))
             spans.append((known.get(a), known.get(f"{a}-end"), a))
         exact = [(start, end, a) for start, end, a in spans if start is not None and end is not None]
-        if len(exact) < len(spans):
-            return job.separator.join(link(a, PLACEHOLDER) for a in anchors)
-        return job.separator.join(link(target, label) for label, target in _ranges(exact))
+        labelled = [(PLACEHOLDER, a) for a in anchors] if len(exact) < len(spans) else _ranges(exact)
+        # the separator goes inside each link but the last: half as many boxes on the line to lay out
+        return "".join(link(target, label + (job.separator if k < len(labelled) - 1 else "")) for k, (label, target) in enumerate(labelled))
 
     return fill(html, {PAGE: page, PAGES: pages}), asked
 

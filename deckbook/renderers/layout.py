@@ -43,7 +43,7 @@ from deckbook.store import Store
 
 MAX_ROUNDS = 4
 KEEP_PAGES = 200  # per engine (about 1 MB a page)
-CHARS_PER_PAGE = 4500  # of part HTML, for a first guess of where an anchor lands (only its digit count matters)
+CHARS_PER_PAGE = 5500  # of part HTML, for a first guess of where an anchor lands (only its digit count matters)
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,8 @@ class _Run:
         """Where every anchor probably is: known; else as in this run's earlier layout of its part
         (sent back for its digits); else as in the last layout; else from the parts' lengths (the
         parts measured so far give the pages per character)."""
-        measured = [(len(p.template), s.measure.pages) for p, s in zip(self.parts, self.states, strict=True) if s.measure]
+        # the first part (title, contents) is mostly white space: it says little of the pages per character
+        measured = [(len(p.template), s.measure.pages) for p, s in zip(self.parts[1:], self.states[1:], strict=True) if s.measure]
         per_char = sum(n for _, n in measured) / sum(c for c, _ in measured) if measured else 1 / CHARS_PER_PAGE
         out: dict[str, int] = {}
         page = 1
@@ -292,6 +293,8 @@ class _Run:
         guess costs the part one more layout, never a wrong number."""
         values = self.estimate(starts, anchors)
         todo = [i for i, s in enumerate(self.states) if s.measure is None and not s.pending and not self.parts[i].late]
+        doubtful = [i for i in todo if self._doubtful(i, values, anchors)]
+        todo = [i for i in todo if i not in doubtful] + doubtful
         for i in self._late_due(starts, anchors) + todo:
             numbers = self.numbers(i, starts, anchors) if self.pdf else None
             partial = self._partial(i, starts, anchors) if self.pdf and numbers is None else None
@@ -299,6 +302,16 @@ class _Run:
             if request is not None:
                 return i, request
         return None
+
+    def _doubtful(self, i: int, values: Mapping[str, int], anchors: Mapping[str, int]) -> bool:
+        """Whether part i is better laid out a little later: a part before it is being laid out
+        (its page count will make the guess of where part i begins firmer), and the page of an
+        anchor of its own that it prints is guessed near a change of digit count (9 or 10? 99 or
+        100?), where a guess is most often wrong."""
+        if not any(s.pending and s.measure is None for s in self.states[:i]):
+            return False
+        guessed = [values[a] for a in self.parts[i].own if a in values and a not in anchors]
+        return any(len(str(int(v * 0.8))) != len(str(int(v * 1.25) + 1)) for v in guessed)
 
     def _partial(self, i: int, starts: list[int], anchors: Mapping[str, int]) -> Numbers | None:
         """Part i's numbers but for the pages of its own anchors, if those are all that is missing:
@@ -309,8 +322,10 @@ class _Run:
         return Numbers(starts[i], {a: anchors[a] for a in sorted(others)})
 
     def _late_due(self, starts: list[int], anchors: Mapping[str, int]) -> list[int]:
-        """The late parts that can be laid out now: every other part is laid out, their numbers are known."""
-        if not all(s.measure for p, s in zip(self.parts, self.states, strict=True) if not p.late):
+        """The late parts that can be laid out now: every other part is laid out, their numbers are
+        known. A part sent back for its digits counts with its earlier layout (its anchors hardly
+        ever move; if they do, the late part is sent back in turn)."""
+        if not all(s.measure or s.earlier for p, s in zip(self.parts, self.states, strict=True) if not p.late):
             return []
         return [
             i

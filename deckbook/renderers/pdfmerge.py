@@ -126,32 +126,27 @@ def _next_key_after(nums: pikepdf.Array, offset: int) -> int:
 def _graft_structure(out: pikepdf.Pdf, source: pikepdf.Pdf, doc_elem: pikepdf.Dictionary) -> None:
     root = source.Root.StructTreeRoot
     theirs = _document_element(source)
-    kids = _copy(out, theirs.K) if "/K" in theirs else pikepdf.Array()
+    kids, nums = _copy(out, source, pikepdf.Array([theirs.K if "/K" in theirs else pikepdf.Array(), _nums(source)]))
     for kid in kids if isinstance(kids, pikepdf.Array) else [kids]:
         if isinstance(kid, pikepdf.Dictionary):
             kid.P = doc_elem
         doc_elem.K.append(kid)
-    nums = _copy(out, _nums(source))
-    mine = _nums(out)
-    for item in nums:
-        mine.append(item)
+    _nums(out).extend(nums)
     if "/RoleMap" in root:
         roles = out.Root.StructTreeRoot.get("/RoleMap") or pikepdf.Dictionary()
-        for name, value in _copy(out, root.RoleMap).items():
+        for name, value in _copy(out, source, root.RoleMap).items():
             roles[name] = value
         out.Root.StructTreeRoot.RoleMap = roles
 
 
-def _copy(out: pikepdf.Pdf, obj: Any) -> Any:
-    """`obj` from another PDF in `out`: indirect objects through qpdf's copier (each copied once,
-    so references to already-copied pages and annotations are kept), direct ones rebuilt around them."""
+def _copy(out: pikepdf.Pdf, source: pikepdf.Pdf, obj: Any) -> Any:
+    """`obj` from `source` in `out`, in one pass of qpdf's foreign-object copier: it copies each
+    object once per source, so references to already-copied pages and annotations are kept. (A
+    direct object is copied inside an indirect holder, which nothing in `out` refers to: it is
+    not written.)"""
     if isinstance(obj, pikepdf.Object) and obj.is_indirect:
         return out.copy_foreign(obj)
-    if isinstance(obj, pikepdf.Array):
-        return pikepdf.Array([_copy(out, item) for item in obj])
-    if isinstance(obj, pikepdf.Dictionary):
-        return pikepdf.Dictionary({key: _copy(out, value) for key, value in obj.items()})
-    return obj
+    return out.copy_foreign(source.make_indirect(pikepdf.Array([obj])))[0]
 
 
 def _graft_destinations(out: pikepdf.Pdf, source: pikepdf.Pdf) -> None:
@@ -163,14 +158,16 @@ def _graft_destinations(out: pikepdf.Pdf, source: pikepdf.Pdf) -> None:
     if "/Names" not in out.Root:
         out.Root.Names = pikepdf.Dictionary()
     out.Root.Names.Dests = mine.obj
-    for name, dest in pikepdf.NameTree(source.Root.Names.Dests).items():
-        mine[name] = _copy(out, dest)
+    theirs = list(pikepdf.NameTree(source.Root.Names.Dests).items())
+    copied = _copy(out, source, pikepdf.Array([dest for _, dest in theirs]))
+    for (name, _), dest in zip(theirs, copied, strict=True):
+        mine[name] = dest
 
 
 def _graft_outline(out: pikepdf.Pdf, source: pikepdf.Pdf) -> None:
     if "/Outlines" not in source.Root or "/First" not in source.Root.Outlines:
         return
-    theirs = _copy(out, source.Root.Outlines)
+    theirs = _copy(out, source, source.Root.Outlines)
     if "/Outlines" not in out.Root or "/First" not in out.Root.Outlines:
         out.Root.Outlines = theirs
         return
