@@ -269,7 +269,9 @@ def _render(ctx: RenderContext, request: Request, manifest: incremental.Manifest
         if manifest.is_current(unit.key, print_, request.out):
             return None
         manifest.pending[unit.key] = print_
-        return scheduler.Task(renderer.produce, job, Runtime(ctx.store, request.jobs))
+        # a unit that runs beside others (not `alone`) has a core of its own, not every core
+        workers = request.jobs if unit.alone or len(units) == 1 else 1
+        return scheduler.Task(renderer.produce, job, Runtime(ctx.store, workers))
 
     return scheduler.run(units, start, request.jobs, progress)
 

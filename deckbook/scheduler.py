@@ -3,8 +3,9 @@
 The scheduler knows units only by key, weight and `after`; what a unit does is a `Task` that a
 caller's `start(unit)` returns when the unit's turn comes (or None when there is nothing to do,
 e.g. an output that is already up to date). `start` runs in this process, after every unit the
-unit waits for has finished, so it may read what they left behind; the task itself runs here or
-in a forked worker process and returns its result by value.
+unit waits for has finished, so it may read what they left behind — while every worker slot is
+busy, for the next ready unit, so that it is ready to go when a slot frees; the task itself runs
+here or in a forked worker process and returns its result by value.
 
 Each unit run in a worker gets a process of its own, forked when its turn comes and gone when
 it is done: the memory a heavy unit needed (a laid-out book, a paper of flashcards) goes back to
@@ -68,6 +69,7 @@ def run(units: Sequence[Unit], start: Callable[[Unit], Task | None], jobs: int, 
         return got
 
     running: dict[Connection, tuple[Unit, Any]] = {}  # the pipe a worker answers on → its unit and process
+    prepared: dict[str, Task | None] = {}  # tasks of ready units made while every worker slot was busy
     if jobs <= 1 or len(pending) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         while pending:
             unit = next_ready()[0]
@@ -79,7 +81,7 @@ def run(units: Sequence[Unit], start: Callable[[Unit], Task | None], jobs: int, 
         while pending or running:
             for unit in _startable(next_ready(), [u for u, _ in running.values()], jobs):
                 pending.remove(unit)
-                task = start(unit)
+                task = prepared.pop(unit.key) if unit.key in prepared else start(unit)
                 if task is None:
                     done.append(Done(unit, None, 0.0))
                     finished.add(unit.key)
@@ -88,6 +90,12 @@ def run(units: Sequence[Unit], start: Callable[[Unit], Task | None], jobs: int, 
                 conn, proc = _fork(task)
                 running[conn] = (unit, proc)
             if not running:
+                continue
+            upcoming = [u for u in ready() if u.key not in prepared]
+            if upcoming and not wait(list(running), timeout=0):
+                # this process would only wait: make the next unit's task now (rendering its job is
+                # work of its own), so that it starts the moment a worker slot frees
+                prepared[upcoming[0].key] = start(upcoming[0])
                 continue
             for answered in wait(list(running)):
                 assert isinstance(answered, Connection)

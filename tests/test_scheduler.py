@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -60,3 +61,34 @@ def test_a_failure_that_cannot_be_sent_comes_back_as_its_traceback(tmp_path: Pat
 def test_one_job_runs_in_this_process(tmp_path: Path) -> None:
     done = _run(tmp_path, _pid, ["a", "b"], jobs=1)
     assert {pid for _, pid in (d.produced for d in done)} == {os.getpid()}  # type: ignore[misc]
+
+
+def _wait_for_marker(job: object, runtime: Runtime) -> object:
+    marker = runtime.store.root / "next-unit-started"
+    for _ in range(400):  # 20 s at most
+        if marker.exists():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_the_next_units_task_is_made_while_the_workers_are_busy(tmp_path: Path) -> None:
+    """Both slots are taken by units that finish only once a third unit's task has been made:
+    the scheduler makes it while it waits, instead of when a slot frees."""
+    store = Store(tmp_path / "store")
+    store.root.mkdir(parents=True)
+    runtime = Runtime(store, 1)
+    units = [Unit("r", "a", weight=3), Unit("r", "b", weight=2), Unit("r", "c", weight=1)]
+    started: list[str] = []
+
+    def start(unit: Unit) -> scheduler.Task:
+        started.append(unit.name)
+        if unit.name == "c":
+            (store.root / "next-unit-started").touch()
+            return scheduler.Task(_pid, unit.name, runtime)  # type: ignore[arg-type]
+        return scheduler.Task(_wait_for_marker, unit.name, runtime)  # type: ignore[arg-type]
+
+    done = scheduler.run(units, start, 2, lambda key: None)
+    results: dict[str, object] = {d.unit.name: d.produced for d in done}
+    assert results["a"] is True and results["b"] is True
+    assert sorted(started) == ["a", "b", "c"]  # each task made once
