@@ -5,9 +5,11 @@ of the back matter), each beginning on a right-hand page. A part's layout does n
 page numbers it prints — they are laid out as zeros of the right width and written in once known
 (`deckbook.renderers.pagepatch`) — so every part is laid out once, in `workers` engines
 (`deckbook.renderers.layoutpool`), and kept in its engine until its numbers are known: its first
-page (from the page counts of the parts before it) and the page of every anchor it names. Then the
-engine writes the numbers in and draws the part's PDF; the parts are merged into one tagged PDF
-(`deckbook.renderers.pdfmerge`).
+page (from the page counts of the parts before it) and the page of every anchor it names (a part's
+own id, when nothing comes before it, is on its first page: known before the part is laid out).
+Then the engine writes the numbers in and draws the part's PDF; the parts are merged into one
+tagged PDF (`deckbook.renderers.pdfmerge`), in book order, each as soon as it is final — while the
+engines still draw the later ones.
 
 Two things can send a part back to layout, and both are rare: a number whose digit count was
 guessed wrong (a guess comes from the last layout of this paper, else from the part's share of
@@ -31,13 +33,13 @@ import hashlib
 import json
 import re
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from deckbook.renderers.handbook import PAGES, HandbookJob, fill_html
 from deckbook.renderers.layoutpool import Drop, Finish, Layout, Numbers, Pool, Reply, Request, Setup
 from deckbook.renderers.parts import first_pages, local_links, split
-from deckbook.renderers.pdfmerge import merge
+from deckbook.renderers.pdfmerge import Merger
 from deckbook.slots import OPEN
 from deckbook.store import Store
 
@@ -68,6 +70,7 @@ class _Part:
     late: bool  # prints page ranges: laid out with its numbers, once every other part is laid out
     ids: tuple[str, ...]  # the anchors it holds, in order, and where each begins in `template`
     offsets: tuple[int, ...]
+    leading: str | None  # an anchor nothing comes before in its body: on the part's first page
 
 
 @dataclass(frozen=True)
@@ -104,8 +107,18 @@ def _parts(job: HandbookJob) -> list[_Part]:
         _, asked = fill_html(job, part.html, {})
         late = f"{OPEN}{PAGES}" in part.html
         ids = tuple(m.group(1) for m in found)
-        out.append(_Part(part.name, part.html, frozenset(asked), frozenset(asked) & set(ids), late, ids, tuple(m.start() for m in found)))
+        own, offsets = frozenset(asked) & set(ids), tuple(m.start() for m in found)
+        out.append(_Part(part.name, part.html, frozenset(asked), own, late, ids, offsets, _leading(part.html, found)))
     return out
+
+
+def _leading(html: str, found: list[re.Match[str]]) -> str | None:
+    """The first anchor of a part's body if no text comes before it (a section's own id)."""
+    body = re.search(r"<body[^>]*>", html)
+    if body is None or not found or found[0].start() < body.end():
+        return None
+    before = html[body.end() : html.rfind("<", 0, found[0].start())]  # up to the tag that holds it
+    return found[0].group(1) if not re.sub(r"<[^>]*>", "", before).strip() else None
 
 
 class _Run:
@@ -137,6 +150,9 @@ class _Run:
             seen.append(measure)
         starts = first_pages([m.pages for m in seen] + [0])[: len(self.states)]  # and where the next part begins
         anchors = {a: start - 1 + p for start, m in zip(starts, seen, strict=False) for a, p in m.anchors.items()}
+        following = self.parts[len(seen)].leading if len(seen) < len(self.parts) else None
+        if following is not None:  # the next part's own id is on its first page (the index's, which the contents name)
+            anchors[following] = starts[len(seen)]
         return starts, anchors
 
     def estimate(self, starts: list[int], anchors: Mapping[str, int]) -> dict[str, int]:
@@ -379,6 +395,19 @@ class _Run:
         own = tuple(sorted(part.own)) if partial is not None else ()
         return Layout(state.key, html, keep=keep, first_page=first_page, numbers=numbers, exact=exact, partial=partial, own=own)
 
+    def mergeable(self, merged: int) -> tuple[bytes, int] | None:
+        """The part after the first `merged` parts, with its first page, if its PDF prints the
+        numbers known now: the book is merged in order while the engines still work (`lay_out`
+        checks at the end that nothing merged has changed since)."""
+        if merged >= len(self.states) or self.states[merged].pdf is None:
+            return None
+        starts, anchors = self.positions()
+        numbers = self.numbers(merged, starts, anchors)
+        pdf = self.states[merged].pdf
+        if numbers is None or pdf is None or self.states[merged].printed != numbers:
+            return None
+        return pdf, starts[merged]
+
     def settle(self) -> bool:
         """At the end of a round: send back every part whose layout or PDF does not match the
         final numbers. True when none had to be."""
@@ -404,9 +433,18 @@ def lay_out(job: HandbookJob, store: Store, guess: Mapping[str, int] | None = No
     """Lay the handbook out (see the module docstring) and, with `pdf`, write it; `guess` is
     where anchors were in the last layout (only the digit counts of its numbers matter)."""
     run = _Run(job, store, guess or {}, pdf)
+    merger, fed = Merger(), list[tuple[bytes, int]]()  # the parts merged so far, in book order
+
+    def merge_next() -> bool:
+        got = run.mergeable(len(fed)) if pdf else None
+        if got is not None:
+            merger.add(*got)
+            fed.append(got)
+        return got is not None
+
     with Pool(Setup(run.css, job.files), workers) as pool:
         while True:
-            _drive(run, pool)
+            _drive(run, pool, merge_next)
             if run.settle():
                 break
             run.rounds += 1
@@ -417,13 +455,23 @@ def lay_out(job: HandbookJob, store: Store, guess: Mapping[str, int] | None = No
     for start, state in zip(starts, run.states, strict=False):
         assert state.measure is not None
         tops += [()] * (start - 1 - len(tops)) + list(state.measure.tops)  # a blank page before a part begins nothing
-    merged = merge([s.pdf or b"" for s in run.states], starts) if pdf else b""
+    merged = b""
+    if pdf:
+        final = [(s.pdf or b"", start) for s, start in zip(run.states, starts, strict=False)]
+        if fed != final[: len(fed)]:  # a part merged early changed after all (a later round): merge again
+            merger.close()
+            merger, fed = Merger(), []
+        for data, start in final[len(fed) :]:
+            merger.add(data, start)
+        merged = merger.result()
+    merger.close()
     run.forget_others()
     return Handbook(merged, anchors, tuple(tops), run.rounds, run.layouts, len(tops))
 
 
-def _drive(run: _Run, pool: Pool) -> None:
-    """Keep every engine busy until nothing more can be done this round."""
+def _drive(run: _Run, pool: Pool, merge_next: Callable[[], bool]) -> None:
+    """Keep every engine busy until nothing more can be done this round; while no engine has
+    answered, merge the next part that is final (`merge_next`, False when none is)."""
     waiting: dict[int, int] = {}  # worker → the part its request is about
     while True:
         for worker in range(pool.size):
@@ -443,5 +491,7 @@ def _drive(run: _Run, pool: Pool) -> None:
                 waiting[worker] = i
         if not waiting:
             return
+        while not pool.answered() and merge_next():
+            pass
         for worker, reply in pool.replies():
             run.record(waiting.pop(worker), reply)
