@@ -17,7 +17,6 @@ import pytest
 from PIL import Image
 
 from deckbook.load import load_bank
-from deckbook.store import Store
 from tests import book_checks as bc
 from tests.conftest import BANKS, ROOT, Cli, copy_bank
 
@@ -252,20 +251,3 @@ def test_flashcards_laid_out_in_pieces_make_the_same_file(tmp_path: Path) -> Non
     with pikepdf.open(io.BytesIO(joined)) as a, pikepdf.open(io.BytesIO(whole)) as b:
         assert a.docinfo["/Title"] == b.docinfo["/Title"]
     assert build_flashcards(pieces)[0] == joined  # deterministic
-
-
-def test_merging_while_the_engines_work_makes_the_same_file(tmp_path: Path) -> None:
-    """With two engines the parts are merged one by one as they become final, while the engines
-    still draw later ones; with one engine (in this process) they are merged at the end. Same
-    bytes, and the same as `merge` over the parts."""
-    from deckbook.renderers.handbook import handbook_job
-    from deckbook.renderers.layout import lay_out
-    from tests.conftest import memory_context
-
-    ctx = memory_context(copy_bank("minimal", tmp_path), tmp_path / "store")
-    job = handbook_job(ctx, "a4")
-    streamed = lay_out(job, Store(tmp_path / "two"), workers=2)
-    at_the_end = lay_out(job, Store(tmp_path / "one"), workers=1)
-    assert streamed.pdf == at_the_end.pdf and streamed.anchors == at_the_end.anchors
-    with pikepdf.open(io.BytesIO(streamed.pdf)) as pdf:
-        assert len(pdf.pages) == streamed.pages

@@ -8,8 +8,8 @@ page numbers it prints — they are laid out as zeros of the right width and wri
 page (from the page counts of the parts before it) and the page of every anchor it names (a part's
 own id, when nothing comes before it, is on its first page: known before the part is laid out).
 Then the engine writes the numbers in and draws the part's PDF; the parts are merged into one
-tagged PDF (`deckbook.renderers.pdfmerge`), in book order, each as soon as it is final — while the
-engines still draw the later ones.
+tagged PDF (`deckbook.renderers.pdfmerge`) once the engines have stopped (merging while they still
+hold their documents would add the merge's memory to theirs: over 1 GiB at 1000 questions).
 
 Two things can send a part back to layout, and both are rare: a number whose digit count was
 guessed wrong (a guess comes from the last layout of this paper, else from the part's share of
@@ -33,13 +33,13 @@ import hashlib
 import json
 import re
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from deckbook.renderers.handbook import PAGES, HandbookJob, fill_html
 from deckbook.renderers.layoutpool import Drop, Finish, Layout, Numbers, Pool, Reply, Request, Setup
 from deckbook.renderers.parts import first_pages, local_links, split
-from deckbook.renderers.pdfmerge import Merger
+from deckbook.renderers.pdfmerge import merge
 from deckbook.slots import OPEN
 from deckbook.store import Store
 
@@ -395,19 +395,6 @@ class _Run:
         own = tuple(sorted(part.own)) if partial is not None else ()
         return Layout(state.key, html, keep=keep, first_page=first_page, numbers=numbers, exact=exact, partial=partial, own=own)
 
-    def mergeable(self, merged: int) -> tuple[bytes, int] | None:
-        """The part after the first `merged` parts, with its first page, if its PDF prints the
-        numbers known now: the book is merged in order while the engines still work (`lay_out`
-        checks at the end that nothing merged has changed since)."""
-        if merged >= len(self.states) or self.states[merged].pdf is None:
-            return None
-        starts, anchors = self.positions()
-        numbers = self.numbers(merged, starts, anchors)
-        pdf = self.states[merged].pdf
-        if numbers is None or pdf is None or self.states[merged].printed != numbers:
-            return None
-        return pdf, starts[merged]
-
     def settle(self) -> bool:
         """At the end of a round: send back every part whose layout or PDF does not match the
         final numbers. True when none had to be."""
@@ -433,18 +420,9 @@ def lay_out(job: HandbookJob, store: Store, guess: Mapping[str, int] | None = No
     """Lay the handbook out (see the module docstring) and, with `pdf`, write it; `guess` is
     where anchors were in the last layout (only the digit counts of its numbers matter)."""
     run = _Run(job, store, guess or {}, pdf)
-    merger, fed = Merger(), list[tuple[bytes, int]]()  # the parts merged so far, in book order
-
-    def merge_next() -> bool:
-        got = run.mergeable(len(fed)) if pdf else None
-        if got is not None:
-            merger.add(*got)
-            fed.append(got)
-        return got is not None
-
     with Pool(Setup(run.css, job.files), workers) as pool:
         while True:
-            _drive(run, pool, merge_next)
+            _drive(run, pool)
             if run.settle():
                 break
             run.rounds += 1
@@ -455,23 +433,13 @@ def lay_out(job: HandbookJob, store: Store, guess: Mapping[str, int] | None = No
     for start, state in zip(starts, run.states, strict=False):
         assert state.measure is not None
         tops += [()] * (start - 1 - len(tops)) + list(state.measure.tops)  # a blank page before a part begins nothing
-    merged = b""
-    if pdf:
-        final = [(s.pdf or b"", start) for s, start in zip(run.states, starts, strict=False)]
-        if fed != final[: len(fed)]:  # a part merged early changed after all (a later round): merge again
-            merger.close()
-            merger, fed = Merger(), []
-        for data, start in final[len(fed) :]:
-            merger.add(data, start)
-        merged = merger.result()
-    merger.close()
+    merged = merge([s.pdf or b"" for s in run.states], starts) if pdf else b""
     run.forget_others()
     return Handbook(merged, anchors, tuple(tops), run.rounds, run.layouts, len(tops))
 
 
-def _drive(run: _Run, pool: Pool, merge_next: Callable[[], bool]) -> None:
-    """Keep every engine busy until nothing more can be done this round; while no engine has
-    answered, merge the next part that is final (`merge_next`, False when none is)."""
+def _drive(run: _Run, pool: Pool) -> None:
+    """Keep every engine busy until nothing more can be done this round."""
     waiting: dict[int, int] = {}  # worker → the part its request is about
     while True:
         for worker in range(pool.size):
@@ -491,7 +459,5 @@ def _drive(run: _Run, pool: Pool, merge_next: Callable[[], bool]) -> None:
                 waiting[worker] = i
         if not waiting:
             return
-        while not pool.answered() and merge_next():
-            pass
         for worker, reply in pool.replies():
             run.record(waiting.pop(worker), reply)

@@ -274,10 +274,6 @@ class Pool:
         if not isinstance(request, Drop):
             self.busy[worker] += 1
 
-    def answered(self) -> bool:
-        """Whether a reply is ready (`replies` would not wait)."""
-        return bool(self._done) if self._engine is not None else bool(wait(self._conns, timeout=0))
-
     def replies(self) -> Iterator[tuple[int, Reply]]:
         """The replies that are ready, waiting for at least one if none is."""
         if self._engine is not None:

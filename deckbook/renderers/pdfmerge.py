@@ -35,39 +35,14 @@ from deckbook.renderers.parts import LINK_SCHEME
 
 def merge(parts: Sequence[bytes], first_pages: Sequence[int]) -> bytes:
     """The parts as one PDF; part i begins on page `first_pages[i]` (1-based)."""
-    merger = Merger()
-    for data, first in zip(parts, first_pages, strict=True):
-        merger.add(data, first)
-    return merger.result()
-
-
-class Merger:
-    """A merge fed one part at a time, in book order (the handbook's layout adds each part as
-    soon as it is final, while the engines still draw the later ones); `result()` saves the book.
-    The bytes are those of `merge` over the same parts: a part's place depends only on the parts
-    before it."""
-
-    def __init__(self) -> None:
-        self.sources: list[pikepdf.Pdf] = []  # kept open until saved: copied pages read their streams from them
-        self.next_key = 0
-        self._out: pikepdf.Pdf | None = None
-        self._doc_elem: pikepdf.Dictionary | None = None
-
-    def __len__(self) -> int:
-        return len(self.sources)
-
-    def add(self, data: bytes, first_page: int) -> None:
-        """Append the next part, which begins on page `first_page` (1-based)."""
-        source = pikepdf.open(io.BytesIO(data))
-        self.sources.append(source)
-        if self._out is None:  # the first part is the base: its catalogue (language, metadata, PDF/UA) is the book's
-            self._out, self._doc_elem, self.next_key = source, _document_element(source), _next_key(source)
-            return
-        out, doc_elem = self._out, self._doc_elem
-        assert doc_elem is not None
-        while len(out.pages) < first_page - 1:
+    sources = [pikepdf.open(io.BytesIO(data)) for data in parts]
+    out = sources[0]
+    next_key = _next_key(out)
+    doc_elem = _document_element(out)
+    for source, first in zip(sources[1:], first_pages[1:], strict=True):
+        while len(out.pages) < first - 1:
             out.add_blank_page(page_size=_size(out.pages[-1]))
-        _renumber(source, self.next_key)
+        _renumber(source, next_key)
         count = _next_key(source)
         with warnings.catch_warnings():  # pikepdf warns that named destinations are not copied: _graft_destinations does
             warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
@@ -75,23 +50,14 @@ class Merger:
         _graft_structure(out, source, doc_elem)
         _graft_destinations(out, source)
         _graft_outline(out, source)
-        self.next_key = count
-
-    def result(self) -> bytes:
-        """The merged book (the merger is spent)."""
-        out = self._out
-        assert out is not None, "a book has at least one part"
-        out.Root.StructTreeRoot.ParentTreeNextKey = self.next_key
-        _resolve_links(out)
-        buf = io.BytesIO()
-        out.save(buf, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate, compress_streams=True)
-        self.close()
-        return buf.getvalue()
-
-    def close(self) -> None:
-        for source in self.sources:
-            source.close()
-        self.sources, self._out = [], None
+        next_key = count
+    out.Root.StructTreeRoot.ParentTreeNextKey = next_key
+    _resolve_links(out)
+    buf = io.BytesIO()
+    out.save(buf, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate, compress_streams=True)
+    for source in sources:
+        source.close()
+    return buf.getvalue()
 
 
 def join_pages(pieces: Sequence[bytes]) -> bytes:
