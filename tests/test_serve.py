@@ -220,3 +220,30 @@ def test_an_edited_answer_is_in_the_browser_within_two_seconds(tmp_path: Path) -
     (ARTIFACTS / "serve-timing.json").write_text(json.dumps({"edit_to_browser_seconds": timings}))
     assert code == 0 and exceptions == []
     assert max(timings) < 2.0, timings
+
+
+IGNORING_SIGINT = (  # then exec: an ignored signal stays ignored
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); os.execv(sys.executable, [sys.executable, *sys.argv[1:]])"
+)
+
+
+def test_ctrl_c_stops_serve_started_with_sigint_ignored(tmp_path: Path) -> None:
+    """A process started by a parent that ignores SIGINT (a background job, a test runner) inherits
+    that, across exec; serve, which says "Ctrl-C stops", installs its own handler."""
+    source, out = copy_bank("minimal", tmp_path), tmp_path / "out"
+    serve = [str(ROOT / "build.py"), "serve", "--source", str(source), "--out", str(out), "--port", str(free_port())]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "400"}
+    command = [sys.executable, "-c", IGNORING_SIGINT, *serve]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.startswith("watching "):
+                break
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=30)
+        assert proc.returncode == 0 and "stopped" in rest
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()

@@ -62,6 +62,9 @@ def serve(options: ServeOptions, say: Say, warn: Say) -> int:
             warn(f"build.py: error: port {options.port} on {HOST} is already in use; stop what uses it or choose another with --port N")
             return 1
         previous = signal.signal(signal.SIGTERM, _interrupt)
+        # Ctrl-C stops, even when the process was started with SIGINT ignored (as a background job,
+        # or by a parent that ignores it): serve is interactive, and it says "Ctrl-C stops"
+        previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
         thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
         try:
             state = live.State()
@@ -93,6 +96,7 @@ def serve(options: ServeOptions, say: Say, warn: Say) -> int:
                 server.shutdown()
             server.server_close()
             signal.signal(signal.SIGTERM, previous)
+            signal.signal(signal.SIGINT, previous_int)
         say("stopped")
         return 0
     finally:
