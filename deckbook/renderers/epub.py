@@ -36,7 +36,7 @@ from deckbook.renderers.base import Produced, RenderContext, Renderer, Runtime, 
 from deckbook.renderers.cover import cover_png
 from deckbook.renderers.handbook import HandbookJob, book_changes, handbook_job, stored_pages, stored_tops
 from deckbook.renderers.indexing import bank_index, entry_names, index_title, status_label
-from deckbook.renderers.pdf import SMALL_BOOK, layout_pages
+from deckbook.renderers.pdf import layout_pages, lays_out_alone
 from deckbook.report import report_url
 from deckbook.templating import source_of
 
@@ -239,8 +239,8 @@ class EpubRenderer(Renderer["EpubJob | HandbookJob"]):
     name: ClassVar[str] = "epub"
 
     def units(self, ctx: RenderContext) -> list[Unit]:
-        # lays the A4 book out when no PDF did: with every core, unless the book is small (as the PDF's units do)
-        pages = Unit(self.name, "pages-a4", weight=10, after=("pdf:a4",), alone=len(ctx.bank.questions) > SMALL_BOOK)
+        # lays the A4 book out when no PDF did, alone or not as the PDF's units do
+        pages = Unit(self.name, "pages-a4", weight=10, after=("pdf:a4",), alone=lays_out_alone(ctx))
         return [pages, Unit(self.name, "epub", weight=2, after=(pages.key,))]
 
     def job(self, ctx: RenderContext, unit: Unit) -> EpubJob | HandbookJob:

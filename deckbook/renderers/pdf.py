@@ -18,6 +18,13 @@ log = logging.getLogger(__name__)
 SMALL_BOOK = 40  # questions: a book this short is laid out sooner beside the other paper than alone after it
 
 
+def lays_out_alone(ctx: RenderContext) -> bool:
+    """Whether a unit that lays this bank's handbook out runs alone, with every core: yes, unless
+    the book is so short that starting its engines is most of the work (then it runs beside other
+    units, in one process)."""
+    return len(ctx.bank.questions) > SMALL_BOOK
+
+
 def layout_pages(job: HandbookJob, runtime: Runtime) -> dict[str, int]:
     """Where every anchor of `job` lands: from the store if this exact layout was done, else
     measured (laid out without writing a PDF)."""
@@ -41,7 +48,7 @@ class PdfRenderer(Renderer[HandbookJob]):
         # and two books laid out at once would hold twice the memory for no gain in time — unless
         # the book is so short that starting its engines is most of the work
         papers = ctx.options.papers
-        if len(ctx.bank.questions) <= SMALL_BOOK:
+        if not lays_out_alone(ctx):
             return [Unit(self.name, paper, weight=10) for paper in papers]
         return [
             Unit(self.name, paper, weight=10, after=tuple(f"{self.name}:{p}" for p in papers[:i]), alone=True)
